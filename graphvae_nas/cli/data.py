@@ -1,0 +1,274 @@
+"""``graphvae-nas data ...``: import, merge, dedupe, stats, split, sample, show."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from graphvae_nas.datasets import (
+    ArchitectureDataset,
+    dvae_enas_split,
+    load_dataset,
+    merge_datasets,
+    random_split,
+    read_dvae_enas,
+    read_table,
+    save_dataset,
+)
+from graphvae_nas.datasets.importers import ImportReport
+from graphvae_nas.errors import DataFormatError
+from graphvae_nas.spaces import available_spaces, get_space
+from graphvae_nas.spaces.base import as_rng
+
+SPACE_HELP = (f"search space: one of {available_spaces()}, optionally with parameters, e.g. "
+              "'enas:num_layers=12' or 'dag:ops=conv,pool;max_nodes=8'")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="architecture-dataset tooling")
+    sub = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("import", help="import a benchmark file (CSV table or D-VAE ENAS text)")
+    p.add_argument("file")
+    p.add_argument("--space", required=True, help=SPACE_HELP)
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
+    p.add_argument("--format", choices=["auto", "table", "dvae-enas"], default="auto",
+                   help="auto: .csv/.tsv are tables; other files of the enas space are D-VAE text")
+    p.add_argument("--arch-column", help="table column holding architectures (default: guessed)")
+    p.add_argument("--metrics", help="comma-separated metric columns (default: all others)")
+    p.add_argument("--prefix", default="", help="prefix added to every metric name")
+    p.add_argument("--metric-name", default="valid_acc", help="D-VAE text: name of the score")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip malformed lines (reported with reasons) instead of stopping")
+    p.add_argument("--dedupe", action="store_true", help="keep the first of isomorphic duplicates")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("merge", help="merge datasets of one space by canonical hash")
+    p.add_argument("files", nargs="+")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--how", choices=["outer", "inner"], default="outer")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("dedupe", help="drop architectures isomorphic to an earlier one")
+    p.add_argument("file")
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(func=cmd_dedupe)
+
+    p = sub.add_parser("stats", help="count, unique and per-metric min/max/mean")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("split", help="deterministic train/test split")
+    p.add_argument("file")
+    p.add_argument("--protocol", choices=["random", "dvae-enas"], default="random",
+                   help="dvae-enas: skip 1,000 lines, shuffle with Random(0), 90/10")
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip-first", type=int, default=0)
+    p.add_argument("--train-out", required=True)
+    p.add_argument("--test-out", required=True)
+    p.set_defaults(func=cmd_split)
+
+    p = sub.add_parser("sample", help="sample architectures of a space, or records of a dataset")
+    p.add_argument("file", nargs="?", help="dataset to sample from (else --space)")
+    p.add_argument("--space", help=SPACE_HELP)
+    p.add_argument("-n", "--num", type=int, default=100, help="how many (distinct)")
+    p.add_argument("--all", action="store_true", help="every architecture of a finite space")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("show", help="print an architecture (and draw it with --png)")
+    p.add_argument("file", nargs="?", help="dataset to show a record of")
+    p.add_argument("--index", type=int, help="row number (default 0)")
+    p.add_argument("--hash", help="canonical hash of the record")
+    p.add_argument("--best", metavar="METRIC", help="the record with the highest METRIC")
+    p.add_argument("--space", help=SPACE_HELP + " (with --arch)")
+    p.add_argument("--arch", help="a native architecture string of --space")
+    p.add_argument("--png", help="draw the architecture to this PNG (needs the viz extra)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+
+
+def _report(report: ImportReport) -> None:
+    print(report.summary(), file=sys.stderr)
+    for skipped in report.skipped[:20]:
+        print(f"  skipped line {skipped.line}: {skipped.reason}", file=sys.stderr)
+    if len(report.skipped) > 20:
+        print(f"  ... and {len(report.skipped) - 20} more", file=sys.stderr)
+
+
+def _save(dataset: ArchitectureDataset, out: str) -> None:
+    save_dataset(dataset, out)
+    print(f"wrote {len(dataset)} records to {out}", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    space = get_space(args.space)
+    fmt = args.format
+    if fmt == "auto":
+        name = args.file.lower().removesuffix(".gz")
+        if name.endswith((".csv", ".tsv")):
+            fmt = "table"
+        elif space.spec()["name"] == "enas":
+            fmt = "dvae-enas"
+        else:
+            raise DataFormatError("cannot tell the file format; pass --format", path=args.file)
+    if fmt == "dvae-enas":
+        report = read_dvae_enas(args.file, space, metric=args.prefix + args.metric_name,
+                                skip_bad=args.skip_bad)
+    else:
+        metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+        report = read_table(args.file, space, arch_column=args.arch_column, metrics=metrics,
+                            prefix=args.prefix, skip_bad=args.skip_bad)
+    _report(report)
+    dataset = report.dataset
+    if args.dedupe:
+        dataset, dropped = dataset.dedupe()
+        print(f"dropped {len(dropped)} duplicates", file=sys.stderr)
+    _save(dataset, args.out)
+
+
+def cmd_merge(args: argparse.Namespace) -> None:
+    datasets = [load_dataset(f) for f in args.files]
+    merged = merge_datasets(datasets, how=args.how, names=args.files)
+    _save(merged, args.out)
+
+
+def cmd_dedupe(args: argparse.Namespace) -> None:
+    dataset, dropped = load_dataset(args.file).dedupe()
+    for row, kept in dropped:
+        print(f"  row {row} duplicates row {kept}", file=sys.stderr)
+    print(f"dropped {len(dropped)} duplicates", file=sys.stderr)
+    _save(dataset, args.out)
+
+
+def cmd_stats(args: argparse.Namespace) -> None:
+    stats = load_dataset(args.file).stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return
+    print(f"space: {stats['space']}")
+    print(f"count: {stats['count']}  unique: {stats['unique']}")
+    for name, entry in stats["metrics"].items():
+        if entry["count"]:
+            print(f"  {name}: n={entry['count']} min={entry['min']:.6g} max={entry['max']:.6g} "
+                  f"mean={entry['mean']:.6g}")
+        else:
+            print(f"  {name}: no values")
+
+
+def cmd_split(args: argparse.Namespace) -> None:
+    dataset = load_dataset(args.file)
+    if args.protocol == "dvae-enas":
+        train, test = dvae_enas_split(dataset)
+    else:
+        train, test = random_split(dataset, args.test_fraction, args.seed, args.skip_first)
+    _save(train, args.train_out)
+    _save(test, args.test_out)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    rng = as_rng(args.seed)
+    if args.file:
+        dataset = load_dataset(args.file)
+        if args.all or args.num >= len(dataset):
+            _save(dataset, args.out)
+            return
+        _save(dataset.subset(sorted(rng.sample(range(len(dataset)), args.num))), args.out)
+        return
+    if not args.space:
+        raise DataFormatError("give a dataset file or --space", field="space")
+    space = get_space(args.space)
+    if args.all:
+        enumerate_all = getattr(space, "enumerate", None)
+        if enumerate_all is None:
+            raise DataFormatError(f"space {space.spec()} cannot be enumerated", field="all")
+        archs = list(enumerate_all())
+    else:
+        archs = _distinct_samples(space, args.num, rng)
+    _save(ArchitectureDataset.from_architectures(
+        space, archs, provenance=[{"sampled_from": space.spec(), "seed": args.seed,
+                                   "all": bool(args.all)}]), args.out)
+
+
+def _distinct_samples(space, num: int, rng) -> list:
+    size = getattr(space, "size", lambda: None)()
+    if size is not None and num > size:
+        raise DataFormatError(f"asked for {num} distinct architectures; the space has {size}",
+                              field="num")
+    archs: list = []
+    seen: set[str] = set()
+    attempts = 0
+    while len(archs) < num:
+        attempts += 1
+        if attempts > 100 * num + 1000:
+            raise DataFormatError(f"found only {len(archs)} distinct architectures in "
+                                  f"{attempts} draws", field="num")
+        arch = space.sample(rng)
+        if arch.canonical_hash not in seen:
+            seen.add(arch.canonical_hash)
+            archs.append(arch)
+    return archs
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    if args.arch is not None:
+        if not args.space:
+            raise DataFormatError("--arch needs --space", field="space")
+        space = get_space(args.space)
+        arch = space.parse(args.arch)
+        record = {"arch": space.format(arch), "hash": arch.canonical_hash, "metrics": {},
+                  "source": "command line"}
+    elif args.file:
+        dataset = load_dataset(args.file)
+        row = _select_row(dataset, args)
+        rec = dataset[row]
+        space, arch = dataset.space, rec.arch
+        record = {"row": row, "arch": rec.native, "hash": rec.hash, "metrics": rec.metrics,
+                  "source": rec.source}
+    else:
+        raise DataFormatError("give a dataset file, or --space with --arch")
+    record["space"] = space.spec()
+    record["ops"] = list(arch.ops)
+    record["edges"] = [list(e) for e in arch.edges]
+    if args.png:
+        from graphvae_nas.viz import draw_architecture
+
+        draw_architecture(arch, args.png, title=record["arch"] if len(record["arch"]) < 90 else None)
+        record["png"] = str(Path(args.png))
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return
+    for key in ("row", "space", "arch", "hash", "source"):
+        if key in record:
+            print(f"{key}: {record[key]}")
+    print("nodes:")
+    preds = arch.predecessors()
+    for i, op in enumerate(arch.ops):
+        print(f"  {i}: {op}" + (f"  <- {preds[i]}" if preds[i] else ""))
+    for name, value in record["metrics"].items():
+        print(f"  {name} = {value:g}")
+    if args.png:
+        print(f"drawing: {args.png}")
+
+
+def _select_row(dataset: ArchitectureDataset, args: argparse.Namespace) -> int:
+    if args.hash is not None:
+        index = dataset.index_by_hash()
+        if args.hash not in index:
+            raise DataFormatError(f"no record with hash {args.hash!r}", path=args.file, field="hash")
+        return index[args.hash]
+    if args.best is not None:
+        values = dataset.metric(args.best)
+        if (values == values).sum() == 0:
+            raise DataFormatError(f"metric {args.best!r} has no values", path=args.file, field=args.best)
+        import numpy as np
+
+        return int(np.nanargmax(values))
+    row = args.index or 0
+    if not -len(dataset) <= row < len(dataset):
+        raise DataFormatError(f"row {row} outside 0..{len(dataset) - 1}", path=args.file, field="index")
+    return row % len(dataset)

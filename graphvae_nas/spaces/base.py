@@ -1,0 +1,214 @@
+"""The search-space protocol, shared helpers and the registry of spaces by name."""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, runtime_checkable
+
+from graphvae_nas.errors import ArchitectureError
+from graphvae_nas.graph import Architecture
+
+INPUT = "input"
+OUTPUT = "output"
+
+Seed = int | random.Random | None
+
+
+def as_rng(seed: Seed) -> random.Random:
+    """A ``random.Random`` from a seed, or the generator itself when one is passed."""
+    if isinstance(seed, random.Random):
+        return seed
+    return random.Random(seed)
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    """What every search space offers. A space is the single authority on validity and on
+    the native string format of its architectures."""
+
+    name: str
+    ops: tuple[str, ...]
+    """Operation vocabulary of the inner nodes."""
+    vocabulary: tuple[str, ...]
+    """Every node label, ``(input, output, *ops)``: the one-hot order used by models."""
+    max_nodes: int
+    """Upper bound on nodes per architecture, input and output included."""
+
+    def parse(self, text: str) -> Architecture:
+        """Read the space's native string format; raises ArchitectureError."""
+        ...
+
+    def format(self, arch: Architecture) -> str:
+        """Write the native string format (inverse of :meth:`parse`)."""
+        ...
+
+    def validate(self, arch: Architecture) -> None:
+        """Raise ArchitectureError naming the reason if ``arch`` is not in this space."""
+        ...
+
+    def is_valid(self, arch: Architecture) -> bool: ...
+
+    def sample(self, seed: Seed = None) -> Architecture:
+        """One architecture drawn at random (the space's default distribution)."""
+        ...
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """All architectures one elementary change away (for local search)."""
+        ...
+
+    def mutate(self, arch: Architecture, seed: Seed = None) -> Architecture:
+        """One random neighbour (for evolution)."""
+        ...
+
+    def spec(self) -> dict[str, Any]:
+        """Name and parameters that rebuild this space via :func:`space_from_spec`."""
+        ...
+
+
+@runtime_checkable
+class FiniteSearchSpace(SearchSpace, Protocol):
+    """A space whose architectures can be listed."""
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every architecture of the space once (up to isomorphism)."""
+        ...
+
+    def size(self) -> int | None:
+        """How many architectures :meth:`enumerate` yields, when known without enumerating."""
+        ...
+
+
+class SpaceBase:
+    """Shared behaviour of the built-in spaces (validity and mutation built on the space's own
+    ``validate`` and ``neighbours``)."""
+
+    name: str
+    ops: tuple[str, ...]
+    max_nodes: int
+
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        return (INPUT, OUTPUT, *self.ops)
+
+    def validate(self, arch: Architecture) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:  # pragma: no cover
+        raise NotImplementedError
+
+    def is_valid(self, arch: Architecture) -> bool:
+        try:
+            self.validate(arch)
+        except ArchitectureError:
+            return False
+        return True
+
+    def mutate(self, arch: Architecture, seed: Seed = None) -> Architecture:
+        options = self.neighbours(arch)
+        if not options:
+            raise ArchitectureError(f"{self.name}: architecture has no neighbours to mutate to")
+        return as_rng(seed).choice(options)
+
+    def check_terminals(self, arch: Architecture) -> None:
+        """Raise unless node 0 is labelled ``input`` and the last node ``output``."""
+        if arch.ops[0] != INPUT:
+            raise ArchitectureError(f"{self.name}: node 0 must be {INPUT!r}, got {arch.ops[0]!r}")
+        if arch.ops[-1] != OUTPUT:
+            raise ArchitectureError(
+                f"{self.name}: node {arch.num_nodes - 1} must be {OUTPUT!r}, got {arch.ops[-1]!r}")
+        for i, op in enumerate(arch.ops[1:-1], start=1):
+            if op not in self._op_set():
+                raise ArchitectureError(
+                    f"{self.name}: node {i}: unknown op {op!r} (allowed: {list(self.ops)})")
+
+    def _op_set(self) -> frozenset[str]:
+        cached = getattr(self, "_ops_frozen", None)
+        if cached is None:
+            cached = self._ops_frozen = frozenset(self.ops)
+        return cached
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "name")
+        return f"{type(self).__name__}({params})"
+
+    def spec(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SpaceBase) and self.spec() == other.spec()
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self.spec().items())))
+
+
+def match_template(arch: Architecture, template: Architecture) -> list[int] | None:
+    """A numbering ``m`` with ``arch`` node ``m[i]`` playing template node ``i`` (structure
+    only, labels ignored; input and output fixed), or ``None`` when the shapes differ."""
+    if arch.num_nodes != template.num_nodes or arch.num_edges != template.num_edges:
+        return None
+    if arch.edges == template.edges:
+        return list(range(arch.num_nodes))
+    from networkx.algorithms.isomorphism import DiGraphMatcher
+
+    last = arch.num_nodes - 1
+    g_t = template.to_networkx()
+    g_a = arch.to_networkx()
+    for v, role in ((0, "in"), (last, "out")):
+        g_t.nodes[v]["role"] = role
+        g_a.nodes[v]["role"] = role
+    matcher = DiGraphMatcher(g_t, g_a, node_match=lambda a, b: a.get("role") == b.get("role"))
+    mapping = next(matcher.isomorphisms_iter(), None)
+    if mapping is None:
+        return None
+    return [mapping[i] for i in range(template.num_nodes)]
+
+
+# ---------------------------------------------------------------------------- registry
+_REGISTRY: dict[str, Callable[..., SearchSpace]] = {}
+
+
+def register_space(name: str, factory: Callable[..., SearchSpace]) -> None:
+    """Make ``get_space(name, **params)`` build spaces with ``factory(**params)``."""
+    _REGISTRY[name] = factory
+
+
+def available_spaces() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_space(name: str, **params: Any) -> SearchSpace:
+    """Build a registered space, e.g. ``get_space("nb201")`` or ``get_space("enas", num_layers=12)``.
+
+    ``name`` may also carry parameters, as the CLI writes them:
+    ``"enas:num_layers=12"`` or ``"dag:ops=conv,pool;max_nodes=8"``.
+    """
+    base, _, text = name.partition(":")
+    if base not in _REGISTRY:
+        raise ArchitectureError(f"unknown search space {base!r} (known: {available_spaces()})")
+    for item in filter(None, text.split(";")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ArchitectureError(f"space parameter {item!r} in {name!r} is not key=value")
+        params.setdefault(key.strip(), _parse_param(value.strip()))
+    try:
+        return _REGISTRY[base](**params)
+    except TypeError as exc:
+        raise ArchitectureError(f"bad parameters for space {base!r}: {exc}") from None
+
+
+def space_from_spec(spec: dict[str, Any]) -> SearchSpace:
+    """Inverse of ``space.spec()``."""
+    params = dict(spec)
+    name = params.pop("name", None)
+    if not isinstance(name, str):
+        raise ArchitectureError(f"space spec without a name: {spec!r}")
+    return get_space(name, **params)
+
+
+def _parse_param(value: str) -> Any:
+    if "," in value:
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    try:
+        return int(value)
+    except ValueError:
+        return value
