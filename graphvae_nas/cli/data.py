@@ -21,6 +21,7 @@ from graphvae_nas.errors import DataFormatError
 from graphvae_nas.spaces import available_spaces, get_space
 from graphvae_nas.spaces.base import as_rng
 
+MAX_ENUMERATE = 1_000_000
 SPACE_HELP = (f"search space: one of {available_spaces()}, optionally with parameters, e.g. "
               "'enas:num_layers=12' or 'dag:ops=conv,pool;max_nodes=8'")
 
@@ -92,6 +93,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_show)
 
 
+def _check_outputs(*paths: str | None) -> None:
+    """Fail before any work when an output's folder does not exist."""
+    for path in paths:
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise DataFormatError(
+                f"cannot write: folder {str(Path(path).parent)!r} does not exist", path=path)
+
+
 def _report(report: ImportReport) -> None:
     print(report.summary(), file=sys.stderr)
     for skipped in report.skipped[:20]:
@@ -106,6 +115,7 @@ def _save(dataset: ArchitectureDataset, out: str) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
+    _check_outputs(args.out)
     space = get_space(args.space)
     fmt = args.format
     if fmt == "auto":
@@ -132,12 +142,14 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
+    _check_outputs(args.out)
     datasets = [load_dataset(f) for f in args.files]
     merged = merge_datasets(datasets, how=args.how, names=args.files)
     _save(merged, args.out)
 
 
 def cmd_dedupe(args: argparse.Namespace) -> None:
+    _check_outputs(args.out)
     dataset, dropped = load_dataset(args.file).dedupe()
     for row, kept in dropped:
         print(f"  row {row} duplicates row {kept}", file=sys.stderr)
@@ -161,6 +173,7 @@ def cmd_stats(args: argparse.Namespace) -> None:
 
 
 def cmd_split(args: argparse.Namespace) -> None:
+    _check_outputs(args.train_out, args.test_out)
     dataset = load_dataset(args.file)
     if args.protocol == "dvae-enas":
         train, test = dvae_enas_split(dataset)
@@ -171,6 +184,7 @@ def cmd_split(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
+    _check_outputs(args.out)
     rng = as_rng(args.seed)
     if args.file:
         dataset = load_dataset(args.file)
@@ -184,8 +198,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
     space = get_space(args.space)
     if args.all:
         enumerate_all = getattr(space, "enumerate", None)
-        if enumerate_all is None:
-            raise DataFormatError(f"space {space.spec()} cannot be enumerated", field="all")
+        size = getattr(space, "size", lambda: None)()
+        if enumerate_all is None or size is None or size > MAX_ENUMERATE:
+            count = "an unknown number of" if size is None else f"{size:,}"
+            raise DataFormatError(
+                f"--all lists at most {MAX_ENUMERATE:,} architectures; space {space.spec()} has "
+                f"{count}; use -n to sample instead", field="all")
         archs = list(enumerate_all())
     else:
         archs = _distinct_samples(space, args.num, rng)

@@ -11,6 +11,7 @@ and listed in the report instead; nothing is dropped without being reported.
 from __future__ import annotations
 
 import csv
+import re
 import weakref
 from array import array
 import hashlib
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from graphvae_nas.datasets.dataset import ArchitectureDataset
-from graphvae_nas.datasets.jsonl import open_text
+from graphvae_nas.datasets.jsonl import open_text, reading_errors
 from graphvae_nas.errors import ArchitectureError, DataFormatError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import SearchSpace, get_space
@@ -68,7 +69,7 @@ class ImportReport:
         if self.ignored_columns:
             text += f"; columns not imported: {', '.join(self.ignored_columns)}"
         if self.skipped:
-            reasons = Counter(s.reason.split(":")[0] for s in self.skipped)
+            reasons = Counter(re.sub(r"\d+(\.\d+)?", "#", s.reason) for s in self.skipped)
             detail = "; ".join(f"{n} x {r}" for r, n in reasons.most_common())
             text += f"; skipped {len(self.skipped)} bad lines ({detail})"
         return text
@@ -88,6 +89,8 @@ def _check_file(path: str | Path) -> str:
     path = str(path)
     if not os.path.exists(path):
         raise DataFormatError("no such file", path=path)
+    if os.path.isdir(path):
+        raise DataFormatError("is a directory, not a file", path=path)
     if os.path.getsize(path) == 0:
         raise DataFormatError("empty file", path=path)
     return path
@@ -126,7 +129,7 @@ def read_dvae_enas(path: str | Path, space: SearchSpace | None = None, *,
 
     rows_acc = _Collector(path, skip_bad)
     scores: list[float] = []
-    with open_text(path) as handle:
+    with reading_errors(path), open_text(path) as handle:
         for line_no, line in enumerate(handle, start=1):
             text = line.strip()
             if not text:
@@ -140,6 +143,9 @@ def read_dvae_enas(path: str | Path, space: SearchSpace | None = None, *,
                 score = float(score_text[1:])
             except ValueError:
                 rows_acc.bad(line_no, f"score {score_text[1:].strip()!r} is not a number", "score")
+                continue
+            if not math.isfinite(score):
+                rows_acc.bad(line_no, f"score {score_text[1:].strip()!r} is not finite", "score")
                 continue
             try:
                 rows = json.loads(text[:end + 1])
@@ -174,7 +180,7 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
     metric is stored as ``prefix + column``. Empty cells are missing values.
     """
     path = _check_file(path)
-    with open_text(path) as handle:
+    with reading_errors(path), open_text(path) as handle:
         sample = handle.readline()
         sep = delimiter or ("\t" if sample.count("\t") > sample.count(",") else ",")
         handle.seek(0)
@@ -272,8 +278,12 @@ def _parse_numbers(row: list[str], indices: list[int], names: list[str], rows: _
             out.append(math.nan)
             continue
         try:
-            out.append(float(cell))
+            value = float(cell)
         except ValueError:
             rows.bad(line_no, f"value {cell!r} is not a number", name)
             return None
+        if math.isinf(value):
+            rows.bad(line_no, f"value {cell!r} is infinite", name)
+            return None
+        out.append(value)  # an explicit 'nan' is a missing value, like an empty cell
     return out

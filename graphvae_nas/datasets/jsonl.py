@@ -17,12 +17,14 @@ file renamed into place), so a crash never leaves half a dataset under the final
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Iterator
 from typing import IO, Any
 
 import numpy as np
@@ -36,15 +38,36 @@ FORMAT_VERSION = 1
 
 
 def open_text(path: str | Path, mode: str = "r", *, gz: bool | None = None) -> IO[str]:
-    """Open a text file, gzipped when ``gz`` (default: when the name ends in ``.gz``)."""
+    """Open a UTF-8 text file (a byte-order mark is skipped when reading), gzipped when ``gz``
+    (default: when the name ends in ``.gz``)."""
+    encoding = "utf-8-sig" if "r" in mode else "utf-8"
     if gz if gz is not None else str(path).endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, mode.replace("t", "") + "b"), encoding="utf-8")
-    return open(path, mode, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, mode.replace("t", "") + "b"), encoding=encoding,
+                                newline="")
+    return open(path, mode, encoding=encoding, newline="")
+
+
+@contextlib.contextmanager
+def reading_errors(path: str | Path) -> Iterator[None]:
+    """Turn I/O and decoding failures while reading ``path`` into :class:`DataFormatError`."""
+    try:
+        yield
+    except IsADirectoryError:
+        raise DataFormatError("is a directory, not a file", path=str(path)) from None
+    except FileNotFoundError:
+        raise DataFormatError("no such file", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"not UTF-8 text (byte {exc.start}: {exc.reason})",
+                              path=str(path)) from None
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise DataFormatError(f"cannot read: {exc}", path=str(path)) from None
 
 
 def save_dataset(dataset: ArchitectureDataset, path: str | Path) -> None:
     """Write ``dataset`` to ``path`` atomically (gzip when the name ends in ``.gz``)."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise DataFormatError(f"cannot write: folder {str(path.parent)!r} does not exist", path=str(path))
     header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "space": dataset.space.spec(),
               "metrics": dataset.metric_names, "count": len(dataset),
               "provenance": dataset.provenance}
@@ -61,6 +84,9 @@ def save_dataset(dataset: ArchitectureDataset, path: str | Path) -> None:
                 out.write(json.dumps({"hash": arch.canonical_hash, "arch": space.format(arch),
                                       "metrics": metrics, "source": dataset.sources[i]}) + "\n")
             out.flush()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -75,15 +101,8 @@ def load_dataset(path: str | Path, *, space: SearchSpace | None = None,
     recomputed from its architecture and must match. Errors name the file and line.
     """
     path = str(path)
-    if not os.path.exists(path):
-        raise DataFormatError("no such file", path=path)
-    try:
-        with open_text(path) as handle:
-            return _read(handle, path, space, verify)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise DataFormatError(f"cannot read: {exc}", path=path) from None
+    with reading_errors(path), open_text(path) as handle:
+        return _read(handle, path, space, verify)
 
 
 def _read(handle: IO[str], path: str, space: SearchSpace | None, verify: bool) -> ArchitectureDataset:
@@ -98,8 +117,12 @@ def _read(handle: IO[str], path: str, space: SearchSpace | None, verify: bool) -
     if header.get("version") != FORMAT_VERSION:
         raise DataFormatError(f"unsupported format version {header.get('version')!r}",
                               path=path, line=1, field="version")
+    spec = header.get("space")
+    if not isinstance(spec, dict):
+        raise DataFormatError(f"'space' must be an object such as {{\"name\": \"nb201\"}}, got {spec!r}",
+                              path=path, line=1, field="space")
     try:
-        file_space = space_from_spec(header.get("space") or {})
+        file_space = space_from_spec(spec)
     except ArchitectureError as exc:
         raise DataFormatError(str(exc), path=path, line=1, field="space") from None
     if space is not None and space.spec() != file_space.spec():
@@ -113,10 +136,14 @@ def _read(handle: IO[str], path: str, space: SearchSpace | None, verify: bool) -
         if not line.strip():
             continue
         record = _json_line(line, path, line_no)
-        try:
-            native, stored_hash, metrics = record["arch"], record["hash"], record.get("metrics", {})
-        except (KeyError, TypeError):
-            raise DataFormatError("record needs 'arch' and 'hash'", path=path, line=line_no) from None
+        if not isinstance(record, dict) or "arch" not in record or "hash" not in record:
+            raise DataFormatError("record needs 'arch' and 'hash'", path=path, line=line_no)
+        native, stored_hash, metrics = record["arch"], record["hash"], record.get("metrics", {})
+        for name, value, kind in (("arch", native, str), ("hash", stored_hash, str),
+                                  ("metrics", metrics, dict)):
+            if not isinstance(value, kind):
+                raise DataFormatError(f"must be a {kind.__name__}, got {value!r}",
+                                      path=path, line=line_no, field=name)
         try:
             arch = file_space.parse(native)
         except ArchitectureError as exc:

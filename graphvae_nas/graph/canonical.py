@@ -8,7 +8,9 @@ the search recurses; the canonical form is the smallest form over all leaves. Ev
 depends only on colours, never on the input numbering, so isomorphic graphs get the same
 form, and each leaf is a renumbering of the graph, so different graphs never do. Nodes with
 identical label, predecessors and successors ("twins") are interchangeable, so only one of
-them is tried, which keeps wide symmetric graphs cheap.
+them is tried; and a sibling whose leftmost leaf equals that of an explored sibling is skipped
+(the two leaves define an automorphism mapping one subtree onto the other), which keeps
+symmetric graphs such as k parallel chains polynomial instead of k!.
 """
 from __future__ import annotations
 
@@ -71,14 +73,12 @@ def _refine(colors: list[int], preds: list[list[int]], succs: list[list[int]]) -
 def _search(colors: list[int], arch: Architecture, preds: list[list[int]],
             succs: list[list[int]]) -> CanonicalForm:
     n = len(colors)
-    counts: dict[int, int] = {}
-    for c in colors:
-        counts[c] = counts.get(c, 0) + 1
-    if len(counts) == n:
+    target = _target_cell(colors)
+    if target is None:
         return _leaf_form(colors, arch)
-    target = min(c for c, k in counts.items() if k > 1)
     best: CanonicalForm | None = None
     tried: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+    first_leaves: set[CanonicalForm] = set()
     for v in range(n):
         if colors[v] != target:
             continue
@@ -86,12 +86,44 @@ def _search(colors: list[int], arch: Architecture, preds: list[list[int]],
         if twin_key in tried:
             continue  # swapping twins is an automorphism: same subtree
         tried.add(twin_key)
-        split = [2 * c + (1 if c == target and u != v else 0) for u, c in enumerate(colors)]
-        form = _search(_refine(split, preds, succs), arch, preds, succs)
+        child = _individualise(colors, v, target, preds, succs)
+        leaf = _leftmost_leaf(child, arch, preds, succs)
+        if leaf in first_leaves:
+            # equal leftmost leaves give an automorphism fixing the path so far and mapping an
+            # explored sibling to v, so this subtree is an image of one already searched
+            continue
+        first_leaves.add(leaf)
+        form = _search(child, arch, preds, succs)
         if best is None or form < best:
             best = form
     assert best is not None
     return best
+
+
+def _target_cell(colors: list[int]) -> int | None:
+    """The smallest colour shared by several nodes, or None when the colouring is discrete."""
+    counts: dict[int, int] = {}
+    for c in colors:
+        counts[c] = counts.get(c, 0) + 1
+    shared = [c for c, k in counts.items() if k > 1]
+    return min(shared) if shared else None
+
+
+def _individualise(colors: list[int], v: int, target: int, preds: list[list[int]],
+                   succs: list[list[int]]) -> list[int]:
+    """Give ``v`` a colour of its own just before the rest of its cell, then refine."""
+    split = [2 * c + (1 if c == target and u != v else 0) for u, c in enumerate(colors)]
+    return _refine(split, preds, succs)
+
+
+def _leftmost_leaf(colors: list[int], arch: Architecture, preds: list[list[int]],
+                   succs: list[list[int]]) -> CanonicalForm:
+    """The leaf reached by always individualising the first node of the target cell."""
+    target = _target_cell(colors)
+    while target is not None:
+        colors = _individualise(colors, colors.index(target), target, preds, succs)
+        target = _target_cell(colors)
+    return _leaf_form(colors, arch)
 
 
 def _leaf_form(colors: list[int], arch: Architecture) -> CanonicalForm:

@@ -10,6 +10,7 @@ from graphvae_nas.spaces.base import (
     register_space,
     space_from_spec,
 )
+from graphvae_nas.spaces.constraints import GenerationConstraints
 from graphvae_nas.spaces.enas import ENAS_OPS, EnasMacroSpace
 from graphvae_nas.spaces.generic import GenericDagSpace
 from graphvae_nas.spaces.nb101 import NB101_OPS, NasBench101Space
@@ -17,6 +18,6 @@ from graphvae_nas.spaces.nb201 import NB201_OPS, NasBench201Space
 
 __all__ = [
     "ENAS_OPS", "INPUT", "NB101_OPS", "NB201_OPS", "OUTPUT", "EnasMacroSpace", "FiniteSearchSpace",
-    "GenericDagSpace", "NasBench101Space", "NasBench201Space", "SearchSpace", "available_spaces",
+    "GenerationConstraints", "GenericDagSpace", "NasBench101Space", "NasBench201Space", "SearchSpace", "available_spaces",
     "get_space", "match_template", "register_space", "space_from_spec",
 ]

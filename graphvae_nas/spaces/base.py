@@ -7,6 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.constraints import GenerationConstraints
 
 INPUT = "input"
 OUTPUT = "output"
@@ -62,6 +63,10 @@ class SearchSpace(Protocol):
 
     def spec(self) -> dict[str, Any]:
         """Name and parameters that rebuild this space via :func:`space_from_spec`."""
+        ...
+
+    def generation_constraints(self) -> GenerationConstraints:
+        """What a node-by-node generator may emit (see :mod:`graphvae_nas.spaces.constraints`)."""
         ...
 
 
@@ -206,9 +211,14 @@ def space_from_spec(spec: dict[str, Any]) -> SearchSpace:
 
 
 def _parse_param(value: str) -> Any:
+    """``a,b`` -> tuple of names; ``none`` -> None; numbers -> int or float; else the text."""
     if "," in value:
         return tuple(v.strip() for v in value.split(",") if v.strip())
-    try:
-        return int(value)
-    except ValueError:
-        return value
+    if value.lower() == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value

@@ -17,6 +17,7 @@ from typing import Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.constraints import GenerationConstraints
 from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, SpaceBase, as_rng, register_space
 
 ENAS_OPS = ("conv3x3", "sep_conv3x3", "conv5x5", "sep_conv5x5", "avg_pool3x3", "max_pool3x3")
@@ -55,7 +56,9 @@ class EnasMacroSpace(SpaceBase):
                 raise ArchitectureError(
                     f"{prefix}layer {i} must be [op, {i} skip bits], got {row!r}")
             op = row[0]
-            if type(op) is not int or not 0 <= op < len(ENAS_OPS):
+            if type(op) is not int:
+                raise ArchitectureError(f"{prefix}layer {i}: op index {op!r} is not an integer")
+            if not 0 <= op < len(ENAS_OPS):
                 raise ArchitectureError(f"{prefix}layer {i}: op index {op!r} outside 0..5")
             ops.append(ENAS_OPS[op])
             for j, bit in enumerate(row[1:]):
@@ -109,6 +112,15 @@ class EnasMacroSpace(SpaceBase):
         for s, d in arch.edges:
             if d == n + 1 and s != n:
                 raise ArchitectureError(f"enas: END may only follow the last layer, found edge {s}->{d}")
+
+    def generation_constraints(self) -> GenerationConstraints:
+        """START, N layers, END; chain edges forced, skips into layers free, END after the last layer."""
+        n = self.num_layers
+        chain = [(i, i + 1) for i in range(n + 1)]
+        skips = [(j, d) for d in range(2, n + 1) for j in range(d - 1)]
+        return GenerationConstraints.fixed(
+            self.vocabulary, [[INPUT]] + [list(ENAS_OPS)] * n + [[OUTPUT]],
+            forced_edges=chain, free_edges=skips)
 
     # ------------------------------------------------------------------ sampling
     def _num_bits(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.constraints import GenerationConstraints
 from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, SpaceBase, as_rng, register_space
 
 
@@ -67,6 +68,12 @@ class GenericDagSpace(SpaceBase):
         except ArchitectureError as exc:
             raise ArchitectureError(f"{self.name}: {exc}") from None
         self.check_terminals(arch)
+
+    def generation_constraints(self) -> GenerationConstraints:
+        """Any node count from ``min_nodes`` to ``max_nodes``; all edges free (edge limits are
+        checked on the decoded result)."""
+        return GenerationConstraints.variable(self.vocabulary, self.ops, self.max_nodes,
+                                              self.min_nodes)
 
     # ------------------------------------------------------------------ sampling
     def sample(self, seed: Seed = None) -> Architecture:

@@ -15,6 +15,7 @@ from typing import Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.constraints import GenerationConstraints
 from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, SpaceBase, as_rng, match_template, register_space
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -151,6 +152,12 @@ class NasBench201Space(SpaceBase):
 
     def size(self) -> int:
         return len(NB201_OPS) ** 6
+
+    def generation_constraints(self) -> GenerationConstraints:
+        """Fixed shape: 8 nodes, edges of the cell DAG forced, only the 6 op types free."""
+        return GenerationConstraints.fixed(
+            self.vocabulary, [[INPUT]] + [list(NB201_OPS)] * 6 + [[OUTPUT]],
+            forced_edges=list(DAG_EDGES))
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
         """The 24 cells differing in exactly one edge op."""
