@@ -4,12 +4,11 @@
 # Real benchmark tables (../shared/data), each imported once per test session.
 # Used by tests/test_datasets.py and tests/test_cli.py; they skip when the data is absent.
 # ---------------------------------------------------------------------------------------------
-import pathlib as _dataset_pathlib
 
 import pytest as _dataset_pytest
 
-SHARED_BENCHMARK_DATA = _dataset_pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SHARED_BENCHMARK_SKIP_REASON = "benchmark data not found at ../shared/data (see data/README.md)"
+from shared_data import DATA as SHARED_BENCHMARK_DATA  # noqa: E402
+from shared_data import SKIP_REASON as SHARED_BENCHMARK_SKIP_REASON  # noqa: E402
 
 
 @_dataset_pytest.fixture(scope="session")

@@ -348,6 +348,20 @@ def test_json_and_dict_errors() -> None:
     assert "'ops' and 'edges'" in msg
 
 
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="library bug: from_dict does not check the types of 'ops'/'edges' "
+                          "and lets a bare TypeError escape (space.parse and the CLI too)")
+@pytest.mark.parametrize("text", [
+    '{"ops": null, "edges": []}',
+    '{"ops": 7, "edges": [[0, 1]]}',
+    '{"ops": ["input", "output"], "edges": 5}',
+    '{"ops": ["input", "output"], "edges": null}',
+])
+def test_json_with_wrongly_typed_fields(text: str) -> None:
+    msg = error_message(Architecture.from_json, text)
+    assert "ops" in msg or "edges" in msg
+
+
 def test_pyg_errors() -> None:
     from torch_geometric.data import Data
 

@@ -3,7 +3,6 @@ exits with status 2 and ``graphvae-nas: error: ...`` on stderr.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import random

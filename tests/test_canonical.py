@@ -171,6 +171,30 @@ def test_hash_stable_across_processes_and_hash_seeds() -> None:
     assert results == {here.canonical_hash}
 
 
+@pytest.mark.parametrize("ops,edges,expected", [
+    (["input", "a", "b", "a", "b", "c", "output"],
+     [(0, 1), (0, 2), (0, 5), (1, 3), (1, 6), (2, 4), (3, 5), (4, 5), (5, 6)],
+     "f130ae2b3c45b7fc621bdaa296c47615"),
+    (["input"] + ["a"] * 8 + ["output"],  # four parallel two-node chains
+     [(0, 1), (0, 3), (0, 5), (0, 7), (1, 2), (2, 9), (3, 4), (4, 9), (5, 6), (6, 9), (7, 8),
+      (8, 9)],
+     "d7a82462f31c8120e3641484eabc3a4f"),
+    (["input"] + ["a"] * 5 + ["b"] * 5 + ["output"],  # a 4-cycle and a 6-cycle between layers
+     [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (1, 6), (1, 7), (2, 6), (2, 7), (3, 8), (3, 9),
+      (4, 9), (4, 10), (5, 8), (5, 10), (6, 11), (7, 11), (8, 11), (9, 11), (10, 11)],
+     "9ac5617bfb0f95365bcb825f8e554fb7"),
+])
+def test_pinned_hash_values(ops, edges, expected) -> None:
+    """Hashes are stored in datasets: a change of the canonical form must bump _HASH_VERSION.
+
+    The values were produced by the first released implementation (plain search without
+    automorphism pruning); pruning must not change which form is the minimum.
+    """
+    a = Architecture(ops, edges)
+    assert a.canonical_hash == expected
+    assert relabel(a, [0, *range(a.num_nodes - 2, 0, -1), a.num_nodes - 1]).canonical_hash == expected
+
+
 def test_label_matters_not_just_structure() -> None:
     a = Architecture(["input", "a", "output"], [(0, 1), (1, 2)])
     b = Architecture(["input", "b", "output"], [(0, 1), (1, 2)])
@@ -463,6 +487,84 @@ def test_bipartite_twelve_cycle_versus_two_six_cycles() -> None:
     assert assert_hash_agrees_with_networkx(one, shuffled) is True
 
 
+def two_layer_cycles(parts, order, labels=("a", "b")) -> Architecture:
+    """Input -> k nodes labelled labels[0] -> k nodes labelled labels[1] -> output.
+
+    Between the two layers every node has exactly two edges; they form undirected cycles of
+    2 * p nodes for each p in ``parts`` (``order`` decides which indices each cycle uses).
+    Every inner node has the same refined colour within its layer, so colour refinement
+    alone tells nothing apart and only the individualisation search can; two such graphs
+    are isomorphic exactly when their sorted ``parts`` agree.
+    """
+    k = sum(parts)
+    sigma = [0] * k
+    start = 0
+    for p in parts:
+        cycle = order[start:start + p]
+        for j, i in enumerate(cycle):
+            sigma[i] = cycle[(j + 1) % p]
+        start += p
+    ops = ["input"] + [labels[0]] * k + [labels[1]] * k + ["output"]
+    out = 2 * k + 1
+    edges = [(0, 1 + i) for i in range(k)] + [(1 + k + i, out) for i in range(k)]
+    edges += [(1 + i, 1 + k + i) for i in range(k)] + [(1 + i, 1 + k + sigma[i]) for i in range(k)]
+    return Architecture(ops, edges)
+
+
+@st.composite
+def cycle_partitions(draw, k: int) -> list[int]:
+    """A random partition of ``k`` >= 2 into parts >= 2."""
+    parts, rest = [], k
+    while rest > 0:
+        part = rest if rest <= 3 else draw(st.integers(2, rest - 2) | st.just(rest))
+        parts.append(part)
+        rest -= part
+    return parts
+
+
+@st.composite
+def two_layer_cycle_pairs(draw):
+    k = draw(st.integers(3, 8))
+    labels = draw(st.sampled_from([("a", "b"), ("a", "a")]))
+    graphs = []
+    for _ in range(2):
+        parts = draw(cycle_partitions(k))
+        order = draw(st.permutations(range(k)))
+        g = two_layer_cycles(parts, order, labels)
+        perm = draw(st.permutations(range(g.num_nodes)))
+        graphs.append((sorted(parts), relabel(g, perm)))
+    return graphs
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_layer_cycle_pairs())
+def test_refinement_blind_graphs_need_the_search(pair) -> None:
+    """Graphs on which colour refinement is useless: the result must still be exact.
+
+    A search that tries only one node of an ambiguous colour class, or prunes non-twins
+    as twins, numbers such graphs differently depending on the input order.
+    """
+    (parts_a, a), (parts_b, b) = pair
+    iso = assert_hash_agrees_with_networkx(a, b)
+    assert iso == (parts_a == parts_b)
+
+
+@pytest.mark.parametrize("parts", [[2, 3], [2, 4], [3, 4], [2, 2, 3], [3, 5]])
+def test_refinement_blind_graph_is_invariant_under_every_rotation(parts) -> None:
+    """Cycles of different lengths in one graph: nodes of one colour lie in different orbits."""
+    k = sum(parts)
+    base = two_layer_cycles(parts, list(range(k)))
+    forms = set()
+    for shift in range(k):  # rotate which indices the cycles occupy
+        order = [(i + shift) % k for i in range(k)]
+        g = two_layer_cycles(parts, order)
+        assert nx_isomorphic(g, base)
+        forms.add((g.canonical_hash, canonical_form(g)))
+        rev = reversed_numbering(g)
+        forms.add((rev.canonical_hash, canonical_form(rev)))
+    assert len(forms) == 1
+
+
 @pytest.mark.parametrize("widths", [(3,), (3, 3), (3, 3, 3), (4, 4), (2, 3, 4, 2), (5, 5, 5)])
 def test_complete_layered_identical_labels(widths) -> None:
     a = complete_layered(widths)
@@ -525,3 +627,24 @@ def test_parallel_chains_search_is_not_factorial(monkeypatch) -> None:
     a = parallel_chains(7, 2)  # 16 nodes; 7! = 5040 automorphisms
     canonical_form(a)
     assert calls["leaves"] <= a.num_nodes ** 2, calls
+
+
+@pytest.mark.parametrize("make", [
+    lambda: parallel_chains(10, 2),
+    lambda: parallel_chains(12, 3),
+    lambda: parallel_chains(8, 2, cross=1),
+    lambda: complete_layered((6, 6, 6, 6)),
+    lambda: two_layer_cycles([3, 3, 3, 3], list(range(12))),
+    lambda: two_layer_cycles([2, 2, 2, 2, 2, 2], list(range(12))),
+], ids=["chains10x2", "chains12x3", "crossed8", "layered6x4", "cycles3333", "cycles2x6"])
+def test_large_symmetric_graphs_finish_and_agree(make) -> None:
+    """Graphs with huge automorphism groups (10! and more): hashing must finish quickly."""
+    a = make()
+    b = reversed_numbering(a)
+    assert b.canonical_hash == a.canonical_hash
+    assert canonical_form(b) == canonical_form(a)
+    assert nx_isomorphic(a, b)
+    # breaking the symmetry at one node changes the hash
+    ops = list(a.ops)
+    ops[a.num_nodes // 2] = "z"
+    assert Architecture(ops, a.edges).canonical_hash != a.canonical_hash

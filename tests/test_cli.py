@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import NB201_DIR, ENAS_FILE, BEST_CELL, needs_data
 from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.spaces import get_space
@@ -26,13 +27,7 @@ try:
 except ImportError:  # pragma: no cover
     pass
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-needs_data = pytest.mark.skipif(not DATA.is_dir(),
-                                reason="benchmark data not found at ../shared/data (see data/README.md)")
 
-NB201_DIR = DATA / "nasbench201"
-ENAS_FILE = DATA / "enas" / "final_structures6.txt"
-BEST_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 ENAS_ARCH = "[[1], [4, 0], [5, 0, 0], [0, 1, 1, 1], [2, 1, 1, 1, 1], [3, 0, 0, 0, 0, 1]]"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

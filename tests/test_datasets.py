@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shared_data import DATA, NB201_DIR, ENAS_FILE, BEST_CELL, BEST_INDEX, needs_data
 from graphvae_nas.datasets import (
     ArchitectureDataset,
     dvae_enas_split,
@@ -37,14 +38,7 @@ try:
 except ImportError:  # pragma: no cover
     torch = None
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-needs_data = pytest.mark.skipif(not DATA.is_dir(),
-                                reason="benchmark data not found at ../shared/data (see data/README.md)")
 
-NB201_DIR = DATA / "nasbench201"
-ENAS_FILE = DATA / "enas" / "final_structures6.txt"
-BEST_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
-BEST_INDEX = 6111
 
 NB201 = get_space("nb201")
 ENAS = get_space("enas")

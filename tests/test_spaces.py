@@ -15,6 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from shared_data import NB201_DIR, ENAS_FILE, needs_data
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import (
@@ -38,12 +39,6 @@ try:  # torch is not needed here, but keep it single-threaded if something impor
     torch.set_num_threads(1)
 except ImportError:  # pragma: no cover
     pass
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-needs_data = pytest.mark.skipif(
-    not DATA.is_dir(), reason="benchmark data not found at ../shared/data (see data/README.md)")
-NB201_DIR = DATA / "nasbench201"
-ENAS_FILE = DATA / "enas" / "final_structures6.txt"
 
 IN, OUT = "input", "output"
 

@@ -1,0 +1,168 @@
+"""``graphvae-nas vae ...``: train, eval, encode, sample."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from graphvae_nas.errors import DataFormatError, GraphVAENASError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    vae = subparsers.add_parser("vae", help="train and use graph VAEs")
+    sub = vae.add_subparsers(dest="vae_command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a VAE on a dataset's architectures")
+    p.add_argument("--space", help="search space (default: the dataset's)")
+    p.add_argument("--dataset", required=True, help="training dataset (.jsonl[.gz])")
+    p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument("--checkpoint", help="per-epoch checkpoint (default: OUT.ckpt)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--encoder", choices=["dvae", "gin"], default="dvae")
+    p.add_argument("--hidden", type=int, default=501)
+    p.add_argument("--latent", type=int, default=56)
+    p.add_argument("--beta", type=float, default=0.005)
+    p.add_argument("--eps-scale", type=float, default=0.01)
+    p.add_argument("--no-bidirectional", action="store_true")
+    p.add_argument("--no-vertex-id", action="store_true")
+    p.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--time-budget", type=float, help="stop after this many minutes")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="recon_acc, validity, uniqueness, novelty, rmse, pearson")
+    p.add_argument("model")
+    p.add_argument("--dataset", required=True, help="the training dataset")
+    p.add_argument("--test", help="test dataset (default: a seeded 10%% split of --dataset)")
+    p.add_argument("--metric", help="target for rmse/pearson (default: the dataset's first)")
+    p.add_argument("--encode-times", type=int, default=10)
+    p.add_argument("--decode-times", type=int, default=10)
+    p.add_argument("--prior-samples", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("encode", help="latent means of a dataset's architectures")
+    p.add_argument("model")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("-o", "--out", required=True, help=".npz with mu, logvar and hashes")
+    p.set_defaults(func=cmd_encode)
+
+    p = sub.add_parser("sample", help="decode prior samples into architectures")
+    p.add_argument("model")
+    p.add_argument("-n", "--num", type=int, default=10)
+    p.add_argument("--samples", type=int, default=1, help="stochastic decodes per point (mode kept)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(func=cmd_sample)
+
+
+def _load_train_set(path: str, space_name: str | None):
+    from graphvae_nas.datasets import load_dataset
+    from graphvae_nas.spaces import get_space
+
+    dataset = load_dataset(path, space=get_space(space_name) if space_name else None)
+    if len(dataset) == 0:
+        raise DataFormatError("dataset holds no architectures", path=path)
+    return dataset
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
+    from graphvae_nas.vae import GraphVAE, VAEConfig
+    from graphvae_nas.vae.metrics import encode_means
+    from graphvae_nas.vae.persistence import save_model
+    from graphvae_nas.vae.trainer import TrainConfig, train_vae
+
+    dataset = _load_train_set(args.dataset, args.space)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    config = VAEConfig(encoder=args.encoder, hidden_size=args.hidden, latent_size=args.latent,
+                       bidirectional=not args.no_bidirectional, vertex_id=not args.no_vertex_id,
+                       beta=args.beta, eps_scale=args.eps_scale)
+    model = GraphVAE(dataset.space, config)
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                               seed=args.seed, threads=args.threads, device=args.device,
+                               precision=args.precision,
+                               time_budget_s=args.time_budget * 60 if args.time_budget else None)
+    checkpoint = args.checkpoint or args.out + ".ckpt"
+    history = train_vae(model, dataset.archs, train_config, checkpoint=checkpoint,
+                        resume=args.resume)
+    mu, _ = encode_means(model, dataset.archs)
+    save_model(model, args.out, extra={"latent_mean": mu.mean(0).cpu(), "latent_std": mu.std(0).cpu(),
+                                       "history": history, "dataset": str(args.dataset)})
+    last = history[-1] if history else {}
+    print(f"wrote {args.out} ({len(history)} epochs; last loss {last.get('loss', float('nan')):.4f}, "
+          f"{last.get('graphs_per_s', 0):.0f} graphs/s)", file=sys.stderr)
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    import torch
+
+    from graphvae_nas.datasets import load_dataset, random_split
+    from graphvae_nas.vae.evaluate import evaluate_vae
+    from graphvae_nas.vae.persistence import load_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, _ = load_model(args.model)
+    train = load_dataset(args.dataset, space=model.space)
+    if args.test:
+        test = load_dataset(args.test, space=model.space)
+    else:
+        train, test = random_split(train, 0.1, args.seed)
+    metric = args.metric or (train.metric_names[0] if train.metric_names else None)
+    result = evaluate_vae(model, train, test, metric=metric, encode_times=args.encode_times,
+                          decode_times=args.decode_times, prior_samples=args.prior_samples,
+                          seed=args.seed, precision=args.precision)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for key in ("recon_acc", "validity", "uniqueness", "novelty", "rmse", "pearson"):
+        value = result[key]
+        print(f"{key}: {'n/a' if value is None else f'{value:.4f}'}")
+    print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()))
+
+
+def cmd_encode(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from graphvae_nas.datasets import load_dataset
+    from graphvae_nas.vae.metrics import encode_means
+    from graphvae_nas.vae.persistence import load_model
+
+    model, _ = load_model(args.model)
+    dataset = load_dataset(args.dataset, space=model.space)
+    mu, logvar = encode_means(model, dataset.archs)
+    out = Path(args.out)
+    np.savez(out, mu=mu.cpu().numpy(), logvar=logvar.cpu().numpy(), hash=np.array(dataset.hashes))
+    print(f"wrote latents of {len(dataset)} architectures to {out}", file=sys.stderr)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    import torch
+
+    from graphvae_nas.datasets import ArchitectureDataset, save_dataset
+    from graphvae_nas.vae.persistence import load_model
+
+    model, extra = load_model(args.model)
+    if "latent_mean" not in extra:
+        raise GraphVAENASError(f"{args.model}: no training-latent statistics; retrain with vae train")
+    generator = torch.Generator().manual_seed(args.seed)
+    noise = torch.randn(args.num, model.config.latent_size, generator=generator)
+    z = noise * extra["latent_std"] + extra["latent_mean"]
+    decoded = model.decode(z, samples=args.samples, seed=args.seed)
+    archs = [a for a in decoded if a is not None]
+    print(f"{len(archs)} of {args.num} decodes valid", file=sys.stderr)
+    save_dataset(ArchitectureDataset.from_architectures(
+        model.space, archs, provenance=[{"sampled_from": args.model, "seed": args.seed}]), args.out)

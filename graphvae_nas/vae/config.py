@@ -1,0 +1,42 @@
+"""Configuration of the graph VAE (model shape and loss); training settings live in the trainer."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+ENCODERS = ("dvae", "gin")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Model hyper-parameters. The defaults are D-VAE's ENAS settings (hidden 501, latent 56,
+    bidirectional encoder, vertex ids in messages, beta 0.005, reparameterisation noise 0.01)."""
+
+    encoder: str = "dvae"
+    hidden_size: int = 501
+    latent_size: int = 56
+    bidirectional: bool = True
+    vertex_id: bool = True
+    beta: float = 0.005
+    eps_scale: float = 0.01
+    gin_layers: int = 5
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        for name in ("hidden_size", "latent_size", "gin_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.beta < 0 or self.eps_scale < 0:
+            raise ValueError("beta and eps_scale must be non-negative")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VAEConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown VAE config fields {sorted(unknown)}")
+        return cls(**data)

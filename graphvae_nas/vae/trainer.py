@@ -1,0 +1,196 @@
+"""Training the graph VAE: Adam with reduce-on-plateau, seeded, resumable, per-epoch atomic
+checkpoints, a progress bar, the GPU when there is one and bf16 autocast where it is fast."""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.graph import Architecture
+from graphvae_nas.vae.batch import DenseGraphs
+from graphvae_nas.vae.model import GraphVAE
+from graphvae_nas.vae.persistence import atomic_torch_save, model_payload, read_model_file
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class TrainConfig:
+    """Training settings; the defaults are D-VAE's (batch 32, lr 1e-4, plateau factor 0.1
+    with patience 10 on the epoch loss)."""
+
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 1e-4
+    seed: int = 0
+    threads: int | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    plateau_factor: float = 0.1
+    plateau_patience: int = 10
+    time_budget_s: float | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
+            raise ValueError("epochs >= 0, batch_size >= 1 and lr > 0 are required")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto``: the first CUDA GPU when one is available, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bf16 matrix products beat fp32 here (CUDA with bf16, or AVX512-BF16/AMX CPUs)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(probe and probe())
+
+
+def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast when asked (or ``auto`` and fast), else a no-op context."""
+    use_bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast(device))
+    if not use_bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def _as_graphs(model: GraphVAE, data: DenseGraphs | Sequence[Architecture]) -> DenseGraphs:
+    graphs = data if isinstance(data, DenseGraphs) else model.batch(list(data))
+    if len(graphs) == 0:
+        raise GraphVAENASError("the training set is empty")
+    return graphs.to(model.device)
+
+
+def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: TrainConfig,
+              *, checkpoint: str | Path | None = None, resume: bool = False,
+              on_epoch: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Train ``model`` in place; returns the per-epoch history.
+
+    With ``checkpoint`` the full state (weights, optimiser, scheduler, random generators,
+    history) is written atomically after every epoch; ``resume=True`` continues from it and
+    gives the same result as an uninterrupted run. A NaN or infinite loss stops training with
+    an error; the last checkpoint is kept.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = pick_device(config.device)
+    model.to(device)
+    graphs = _as_graphs(model, data)
+    shuffle_gen = torch.Generator().manual_seed(config.seed)
+    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience)
+    history: list[dict[str, Any]] = []
+    start_epoch = 0
+    if resume:
+        if checkpoint is None:
+            raise GraphVAENASError("resume needs a checkpoint path")
+        if os.path.exists(checkpoint):
+            state = _load_checkpoint(checkpoint, model, config)
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            shuffle_gen.set_state(state["shuffle_gen"])
+            noise_gen.set_state(state["noise_gen"].to(noise_gen.get_state().device))
+            history = state["history"]
+            start_epoch = len(history)
+    num = len(graphs)
+    started = time.perf_counter()
+    bar = _progress(config, start_epoch)
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            if config.time_budget_s is not None and time.perf_counter() - started > config.time_budget_s:
+                break
+            model.train()
+            order = torch.randperm(num, generator=shuffle_gen).to(device)
+            sums = torch.zeros(4, dtype=torch.float64)
+            epoch_start = time.perf_counter()
+            for first in range(0, num, config.batch_size):
+                batch = graphs[order[first:first + config.batch_size]]
+                with autocast_context(device, config.precision):
+                    parts = model.loss(batch, noise_gen)
+                if not torch.isfinite(parts.loss):
+                    where = f"epoch {epoch + 1}, batch {first // config.batch_size + 1}"
+                    kept = f"; the checkpoint {checkpoint} holds the last good epoch" if checkpoint else ""
+                    raise GraphVAENASError(f"training loss became {parts.loss.item()} at {where}"
+                                           f" (try a lower learning rate){kept}")
+                optimizer.zero_grad(set_to_none=True)
+                parts.loss.backward()
+                optimizer.step()
+                sums += torch.tensor([parts.loss.item(), -parts.type_ll.item(),
+                                      -parts.edge_ll.item(), parts.kl.item()], dtype=torch.float64)
+            seconds = time.perf_counter() - epoch_start
+            record = {"epoch": epoch + 1, "loss": float(sums[0] / num), "type_nll": float(sums[1] / num),
+                      "edge_nll": float(sums[2] / num), "kl": float(sums[3] / num),
+                      "lr": optimizer.param_groups[0]["lr"], "seconds": seconds,
+                      "graphs_per_s": num / seconds}
+            scheduler.step(record["loss"])
+            history.append(record)
+            if checkpoint is not None:
+                _save_checkpoint(checkpoint, model, optimizer, scheduler, shuffle_gen, noise_gen,
+                                 history, config)
+            if on_epoch is not None:
+                on_epoch(record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.1e}")
+    finally:
+        if bar is not None:
+            bar.close()
+    model.eval()
+    return history
+
+
+def _progress(config: TrainConfig, start_epoch: int):
+    if not config.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=config.epochs, initial=start_epoch, desc="vae train", unit="epoch")
+
+
+def _save_checkpoint(path: str | Path, model: GraphVAE, optimizer: torch.optim.Optimizer,
+                     scheduler: Any, shuffle_gen: torch.Generator, noise_gen: torch.Generator,
+                     history: list[dict[str, Any]], config: TrainConfig) -> None:
+    payload = model_payload(model)
+    payload["train"] = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                        "shuffle_gen": shuffle_gen.get_state(),
+                        "noise_gen": noise_gen.get_state().cpu(), "history": history,
+                        "config": asdict(config)}
+    atomic_torch_save(payload, path)
+
+
+def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> dict[str, Any]:
+    payload = read_model_file(path)
+    if payload["space"] != model.space.spec() or payload["config"] != model.config.to_dict():
+        raise GraphVAENASError(
+            f"{path}: checkpoint is of another model (space {payload['space']}, config "
+            f"{payload['config']}); remove it or train without --resume")
+    state = payload.get("train")
+    if state is None:
+        raise GraphVAENASError(f"{path}: a saved model, not a training checkpoint")
+    saved = state["config"]
+    for key in ("batch_size", "lr", "seed"):
+        if saved.get(key) != getattr(config, key):
+            raise GraphVAENASError(
+                f"{path}: checkpoint was trained with {key}={saved.get(key)!r}, not "
+                f"{getattr(config, key)!r}; resume with the same settings")
+    model.load_state_dict(payload["state_dict"])
+    if len(state["history"]) and not all(math.isfinite(h["loss"]) for h in state["history"]):
+        raise GraphVAENASError(f"{path}: checkpoint history holds non-finite losses")
+    return state
