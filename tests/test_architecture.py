@@ -348,9 +348,6 @@ def test_json_and_dict_errors() -> None:
     assert "'ops' and 'edges'" in msg
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="library bug: from_dict does not check the types of 'ops'/'edges' "
-                          "and lets a bare TypeError escape (space.parse and the CLI too)")
 @pytest.mark.parametrize("text", [
     '{"ops": null, "edges": []}',
     '{"ops": 7, "edges": [[0, 1]]}',
@@ -602,3 +599,10 @@ def test_from_edges_on_permuted_numbering_is_isomorphic(a_perm) -> None:
     # when the permuted numbering happens to be topological, it is kept exactly
     if inp == 0 and out == a.num_nodes - 1 and all(s < d for s, d in edges):
         assert b == Architecture(ops, edges)
+
+
+@pytest.mark.parametrize("text", ['{"ops": "io", "edges": [[0, 1]]}',
+                                  '{"ops": ["input", "output"], "edges": [[false, true]]}'])
+def test_json_strings_as_ops_and_bools_as_nodes_are_rejected(text: str) -> None:
+    msg = error_message(Architecture.from_json, text)
+    assert "ops" in msg or "node indices" in msg

@@ -169,6 +169,9 @@ class Architecture:
         """Inverse of :meth:`to_dict`; nodes need not be in topological order."""
         if not isinstance(data, dict) or "ops" not in data or "edges" not in data:
             raise ArchitectureError("expected an object with 'ops' and 'edges'")
+        for key in ("ops", "edges"):
+            if not isinstance(data[key], list):
+                raise ArchitectureError(f"'{key}' must be a list, got {data[key]!r}")
         return cls.from_edges(data["ops"], data["edges"])
 
     def to_json(self) -> str:
@@ -228,6 +231,8 @@ class Architecture:
 def _as_edge(edge: Sequence[int], n: int | None = None) -> Edge:
     try:
         s, d = edge
+        if isinstance(s, bool) or isinstance(d, bool):
+            raise TypeError("a bool is not a node index")
         s_i, d_i = int(s), int(d)
     except (TypeError, ValueError):
         raise ArchitectureError(f"edge {edge!r} is not a pair of node indices") from None
