@@ -863,3 +863,16 @@ def test_dag_validate_and_parse_errors() -> None:
     # the JSON form accepts inner nodes in any order and renumbers them topologically
     text = '{"ops": ["input", "b", "a", "output"], "edges": [[0, 2], [2, 1], [1, 3]]}'
     assert space.parse(text) == Architecture([IN, "a", "b", OUT], [(0, 1), (1, 2), (2, 3)])
+
+
+def test_sample_distinct() -> None:
+    from graphvae_nas.spaces import sample_distinct
+
+    archs = sample_distinct(get_space("enas"), 50, seed=3)
+    assert len({a.canonical_hash for a in archs}) == 50
+    assert archs == sample_distinct(get_space("enas"), 50, seed=3)
+    with pytest.raises(ArchitectureError, match="the space has 15625"):
+        sample_distinct(get_space("nb201"), 15626)
+    tiny = get_space("dag:ops=a;max_nodes=3")  # 2 DAGs of 2 nodes... a handful in all
+    with pytest.raises(ArchitectureError, match="distinct architectures in 50 draws"):
+        sample_distinct(tiny, 40, seed=0, max_draws=50)

@@ -18,7 +18,7 @@ from graphvae_nas.datasets import (
 )
 from graphvae_nas.datasets.importers import ImportReport
 from graphvae_nas.errors import DataFormatError
-from graphvae_nas.spaces import available_spaces, get_space
+from graphvae_nas.spaces import available_spaces, get_space, sample_distinct
 from graphvae_nas.spaces.base import as_rng
 
 MAX_ENUMERATE = 1_000_000
@@ -206,30 +206,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
                 f"{count}; use -n to sample instead", field="all")
         archs = list(enumerate_all())
     else:
-        archs = _distinct_samples(space, args.num, rng)
+        archs = sample_distinct(space, args.num, rng)
     _save(ArchitectureDataset.from_architectures(
         space, archs, provenance=[{"sampled_from": space.spec(), "seed": args.seed,
                                    "all": bool(args.all)}]), args.out)
-
-
-def _distinct_samples(space, num: int, rng) -> list:
-    size = getattr(space, "size", lambda: None)()
-    if size is not None and num > size:
-        raise DataFormatError(f"asked for {num} distinct architectures; the space has {size}",
-                              field="num")
-    archs: list = []
-    seen: set[str] = set()
-    attempts = 0
-    while len(archs) < num:
-        attempts += 1
-        if attempts > 100 * num + 1000:
-            raise DataFormatError(f"found only {len(archs)} distinct architectures in "
-                                  f"{attempts} draws", field="num")
-        arch = space.sample(rng)
-        if arch.canonical_hash not in seen:
-            seen.add(arch.canonical_hash)
-            archs.append(arch)
-    return archs
 
 
 def cmd_show(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ from graphvae_nas.spaces.base import (
     get_space,
     match_template,
     register_space,
+    sample_distinct,
     space_from_spec,
 )
 from graphvae_nas.spaces.constraints import GenerationConstraints
@@ -19,5 +20,5 @@ from graphvae_nas.spaces.nb201 import NB201_OPS, NasBench201Space
 __all__ = [
     "ENAS_OPS", "INPUT", "NB101_OPS", "NB201_OPS", "OUTPUT", "EnasMacroSpace", "FiniteSearchSpace",
     "GenerationConstraints", "GenericDagSpace", "NasBench101Space", "NasBench201Space", "SearchSpace", "available_spaces",
-    "get_space", "match_template", "register_space", "space_from_spec",
+    "get_space", "match_template", "register_space", "sample_distinct", "space_from_spec",
 ]

@@ -168,6 +168,32 @@ def match_template(arch: Architecture, template: Architecture) -> list[int] | No
     return [mapping[i] for i in range(template.num_nodes)]
 
 
+def sample_distinct(space: SearchSpace, num: int, seed: Seed = None,
+                    max_draws: int | None = None) -> list[Architecture]:
+    """``num`` architectures of ``space``, pairwise non-isomorphic, drawn with ``space.sample``.
+
+    Raises when the space is known to be smaller than ``num`` or when ``max_draws`` (default
+    ``100 * num + 1000``) draws do not give enough distinct ones.
+    """
+    size = getattr(space, "size", lambda: None)()
+    if size is not None and num > size:
+        raise ArchitectureError(f"asked for {num} distinct architectures; the space has {size}")
+    rng = as_rng(seed)
+    limit = max_draws if max_draws is not None else 100 * num + 1000
+    archs: list[Architecture] = []
+    seen: set[str] = set()
+    for _ in range(limit):
+        if len(archs) == num:
+            return archs
+        arch = space.sample(rng)
+        if arch.canonical_hash not in seen:
+            seen.add(arch.canonical_hash)
+            archs.append(arch)
+    if len(archs) == num:
+        return archs
+    raise ArchitectureError(f"found only {len(archs)} distinct architectures in {limit} draws")
+
+
 # ---------------------------------------------------------------------------- registry
 _REGISTRY: dict[str, Callable[..., SearchSpace]] = {}
 
