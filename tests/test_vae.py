@@ -294,3 +294,27 @@ def test_predictive_performance_on_a_smooth_function() -> None:
     shuffled = predictive_performance(x[:200], y[:200][torch.randperm(200, generator=gen)],
                                       x[200:], y[200:], inducing_points=None)
     assert shuffled.pearson < 0.5
+
+
+def test_evaluate_vae_reports_every_metric() -> None:
+    pytest.importorskip("botorch")
+    from graphvae_nas.datasets import ArchitectureDataset
+    from graphvae_nas.vae.evaluate import evaluate_vae
+
+    space = get_space("nb201")
+    archs = sample_archs("nb201", 60, seed=2)
+    # a target the latent space can carry: how many convolutions the cell has
+    convs = [sum(op.startswith("nor_conv") for op in a.ops) for a in archs]
+    data = ArchitectureDataset.from_architectures(space, archs, {"convs": convs})
+    train, test = data.subset(range(45)), data.subset(range(45, 60))
+    model = small_model("nb201")
+    train_vae(model, train.archs, TrainConfig(epochs=3, batch_size=15, lr=1e-3, progress=False,
+                                              precision="fp32"))
+    result = evaluate_vae(model, train, test, metric="convs", encode_times=2, decode_times=2,
+                          prior_samples=25, precision="fp32")
+    assert (result["train"], result["test"]) == (45, 15)
+    for key in ("recon_acc", "validity", "uniqueness", "novelty"):
+        assert 0.0 <= result[key] <= 1.0
+    assert result["validity"] == 1.0
+    assert result["rmse"] > 0 and -1.0 <= result["pearson"] <= 1.0
+    assert set(result["seconds"]) >= {"reconstruction", "prior", "predictive", "generative_total"}

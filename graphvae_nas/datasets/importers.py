@@ -11,6 +11,7 @@ and listed in the report instead; nothing is dropped without being reported.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import weakref
 from array import array
@@ -125,8 +126,6 @@ def read_dvae_enas(path: str | Path, space: SearchSpace | None = None, *,
     parse_rows = getattr(space, "from_rows", None)
     if parse_rows is None:
         raise DataFormatError(f"D-VAE ENAS text needs the enas space, not {space.spec()}", path=path)
-    import json
-
     rows_acc = _Collector(path, skip_bad)
     scores: list[float] = []
     with reading_errors(path), open_text(path) as handle:

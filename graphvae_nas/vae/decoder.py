@@ -14,7 +14,6 @@ them. Only edges that the space leaves free are scored; forced and forbidden edg
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -189,7 +188,3 @@ class DagDecoder(nn.Module):
                 break
         return DenseGraphs(types, adj, sizes)
 
-
-def free_edge_count(constraints: GenerationConstraints) -> int:
-    """How many edges the space leaves to the decoder (0 for NB201's fixed cell)."""
-    return int(np.sum(constraints.edges == FREE))

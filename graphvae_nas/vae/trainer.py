@@ -3,7 +3,6 @@ checkpoints, a progress bar, the GPU when there is one and bf16 autocast where i
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -191,6 +190,4 @@ def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> 
                 f"{path}: checkpoint was trained with {key}={saved.get(key)!r}, not "
                 f"{getattr(config, key)!r}; resume with the same settings")
     model.load_state_dict(payload["state_dict"])
-    if len(state["history"]) and not all(math.isfinite(h["loss"]) for h in state["history"]):
-        raise GraphVAENASError(f"{path}: checkpoint history holds non-finite losses")
     return state
