@@ -1,0 +1,15 @@
+"""Layer 5: the ask/tell study, search strategies and the persistent study store."""
+from graphvae_nas.search.store import StudyStore
+from graphvae_nas.search.strategies import (
+    History,
+    LatentBO,
+    LocalSearch,
+    Proposal,
+    RandomSearch,
+    RegularizedEvolution,
+    Strategy,
+)
+from graphvae_nas.search.study import SearchStats, Study, Trial
+
+__all__ = ["History", "LatentBO", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
+           "SearchStats", "Strategy", "Study", "StudyStore", "Trial"]

@@ -1,0 +1,104 @@
+"""Durable storage of a study: append-only JSON Lines, fsync'd after every record.
+
+Line 1 is a header that identifies the study (space, strategy, evaluator, seed); every further
+line is one finished trial::
+
+    {"trial": 0, "hash": "...", "arch": "<native string>", "objective": 91.2,
+     "metrics": {...}, "cost": 0.0, "failure": null, "tag": "random", "seconds": 0.01}
+
+Before a batch is evaluated, its proposals are logged as ``{"batch": [{"arch": ..., "tag":
+...}, ...]}``; on resume the ones without a trial yet are evaluated first, so a study killed in
+the middle of a batch continues with the same architectures.
+
+Each record is written and fsync'd before the next proposal is made, so a crash (even SIGKILL)
+loses at most the trial being evaluated. On resume a half-written last line (no newline) is
+cut off, and the header must match the study being resumed.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from graphvae_nas.errors import DataFormatError
+
+STORE_FORMAT = "graphvae_nas.study"
+STORE_VERSION = 1
+
+
+class StudyStore:
+    """Append-only trial log at ``path`` (see module docstring)."""
+
+    def __init__(self, path: str | Path, header: dict[str, Any], *, resume: bool = False) -> None:
+        self.path = Path(path)
+        self.header = {"format": STORE_FORMAT, "version": STORE_VERSION, **header}
+        self.records: list[dict[str, Any]] = []
+        self.last_batch: list[dict[str, Any]] = []
+        if self.path.exists() and self.path.stat().st_size > 0:
+            if not resume:
+                raise DataFormatError("a study already exists here; resume it (--resume) or "
+                                      "choose another output", path=str(self.path))
+            self.records = self._read_existing()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_line(self.header)
+
+    def _read_existing(self) -> list[dict[str, Any]]:
+        raw = self.path.read_bytes()
+        complete = raw[:raw.rfind(b"\n") + 1]
+        if len(complete) < len(raw):  # a crash mid-write: drop the partial line
+            with open(self.path, "r+b") as handle:
+                handle.truncate(len(complete))
+                handle.flush()
+                os.fsync(handle.fileno())
+        lines = complete.decode("utf-8", errors="replace").splitlines()
+        if not lines:
+            raise DataFormatError("empty study store", path=str(self.path))
+        try:
+            header = json.loads(lines[0])
+        except json.JSONDecodeError:
+            header = None
+        if not isinstance(header, dict) or header.get("format") != STORE_FORMAT:
+            raise DataFormatError("not a graphvae_nas study store", path=str(self.path), line=1)
+        if header.get("version") != STORE_VERSION:
+            raise DataFormatError(f"study store version {header.get('version')!r} is not supported",
+                                  path=str(self.path), line=1)
+        for key, value in self.header.items():
+            if header.get(key) != value:
+                raise DataFormatError(
+                    f"this store belongs to another study: {key} is {header.get(key)!r}, "
+                    f"expected {value!r}", path=str(self.path), line=1, field=key)
+        records = []
+        for line_no, line in enumerate(lines[1:], start=2):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataFormatError(f"corrupt record: {exc.msg}", path=str(self.path),
+                                      line=line_no) from None
+            if isinstance(record, dict) and isinstance(record.get("batch"), list):
+                self.last_batch = record["batch"]
+                continue
+            if not isinstance(record, dict) or record.get("trial") != len(records):
+                raise DataFormatError(f"expected trial {len(records)}", path=str(self.path),
+                                      line=line_no, field="trial")
+            records.append(record)
+        return records
+
+    def _write_line(self, obj: dict[str, Any]) -> None:
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(obj) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def log_batch(self, proposals: list[dict[str, Any]]) -> None:
+        """Durably note the proposals about to be evaluated."""
+        self._write_line({"batch": proposals})
+        self.last_batch = proposals
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one trial durably (flush + fsync) before returning."""
+        if record.get("trial") != len(self.records):
+            raise ValueError(f"trial {record.get('trial')} appended after {len(self.records)} records")
+        self._write_line(record)
+        self.records.append(record)

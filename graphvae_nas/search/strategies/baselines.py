@@ -1,0 +1,87 @@
+"""Baseline strategies: random search, regularised evolution, local search."""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
+
+
+class RandomSearch:
+    """Uniform samples of the space, never repeating an architecture."""
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "random"}
+
+    def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
+        return random_unseen(history.space, history, rng, n)
+
+
+class RegularizedEvolution:
+    """Aging evolution (Real et al., 2019): the population is the ``population_size`` most
+    recent evaluations; a parent is the best of ``sample_size`` random members, and its child
+    is a random mutation that was not evaluated before. The first ``population_size``
+    architectures are random."""
+
+    def __init__(self, population_size: int = 20, sample_size: int = 5) -> None:
+        if not 1 <= sample_size <= population_size:
+            raise ValueError("need 1 <= sample_size <= population_size")
+        self.population_size = population_size
+        self.sample_size = sample_size
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "evolution", "population_size": self.population_size,
+                "sample_size": self.sample_size}
+
+    def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
+        scored = history.scored()
+        if len(scored) < self.population_size:
+            return random_unseen(history.space, history, rng, n)
+        population = scored[-self.population_size:]
+        out: list[Proposal] = []
+        taken: set[str] = set()
+        for _ in range(n):
+            parent = max(rng.sample(population, self.sample_size), key=lambda item: item[1])[0]
+            child = None
+            for _ in range(100):
+                candidate = history.space.mutate(parent, rng)
+                h = candidate.canonical_hash
+                if h not in history.seen and h not in taken:
+                    child = candidate
+                    break
+                parent = candidate  # walk on when every nearby mutation was seen
+            if child is None:
+                out.extend(random_unseen(history.space, history, rng, 1, taken))
+            else:
+                out.append(Proposal(child, "mutation"))
+            taken.add(out[-1].arch.canonical_hash)
+        return out
+
+
+class LocalSearch:
+    """Local search (White et al., 2021): from a random start, evaluate the neighbours of the
+    best architecture of the current climb; when all of its neighbours are evaluated and none
+    is better, it is a local optimum and the climb restarts from a new random architecture."""
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "local"}
+
+    def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
+        space = history.space
+        start = max((i for i, tag in enumerate(history.tags) if tag in ("random", "restart")),
+                    default=None)
+        if start is None:
+            return random_unseen(space, history, rng, n, tag="restart")
+        climb = [(a, y) for a, y in zip(history.archs[start:], history.objectives[start:])
+                 if y is not None]
+        if not climb:
+            return random_unseen(space, history, rng, n, tag="restart")
+        center = max(climb, key=lambda item: item[1])[0]
+        fresh = [a for a in space.neighbours(center) if a.canonical_hash not in history.seen]
+        rng.shuffle(fresh)
+        out = [Proposal(a, "neighbour") for a in fresh[:n]]
+        if len(out) < n and not fresh[n:]:
+            # the centre's neighbourhood is exhausted: once those come back, restart
+            if not out:
+                out = random_unseen(space, history, rng, n, tag="restart")
+        return out

@@ -1,0 +1,166 @@
+"""The ask/tell study: a strategy proposes, an evaluator scores, a store persists.
+
+Every architecture is keyed by canonical hash, so nothing is proposed or evaluated twice.
+Each result reaches the store before the next proposal, so resuming a study is reading its
+store back: the strategies are functions of the history and of ``(seed, trial number)``, so a
+resumed study continues exactly where an uninterrupted one would have gone.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.evaluation import Evaluation, Evaluator
+from graphvae_nas.graph import Architecture
+from graphvae_nas.search.store import StudyStore
+from graphvae_nas.search.strategies.base import History, Proposal, Strategy
+from graphvae_nas.spaces import SearchSpace
+
+
+@dataclass
+class Trial:
+    """One evaluated architecture."""
+
+    number: int
+    arch: Architecture
+    evaluation: Evaluation
+    tag: str = ""
+    seconds: float = 0.0
+
+    @property
+    def objective(self) -> float | None:
+        return self.evaluation.objective
+
+
+@dataclass
+class SearchStats:
+    """Counters the strategies report (e.g. decodes that were invalid or already seen)."""
+
+    proposals: int = 0
+    duplicates_dropped: int = 0
+    overhead_s: float = 0.0
+    strategy: dict[str, float] = field(default_factory=dict)
+
+
+class Study:
+    """Search ``space`` with ``strategy``, scoring with ``evaluator``; persists to ``store``."""
+
+    def __init__(self, space: SearchSpace, strategy: Strategy, evaluator: Evaluator, *,
+                 seed: int = 0, store: StudyStore | None = None) -> None:
+        self.space = space
+        self.strategy = strategy
+        self.evaluator = evaluator
+        self.seed = seed
+        self.store = store
+        self.trials: list[Trial] = []
+        self.history = History(space)
+        self.stats = SearchStats()
+        self._pending: dict[str, Proposal] = {}
+        self._resumed: list[Proposal] = []
+        if store is not None:
+            for record in store.records:
+                self._remember(Trial(record["trial"], space.parse(record["arch"]),
+                                     Evaluation.from_dict(record), record.get("tag", ""),
+                                     record.get("seconds", 0.0)))
+            for item in store.last_batch:  # asked before a crash, never told
+                arch = space.parse(item["arch"])
+                if arch.canonical_hash not in self.history.seen:
+                    self._resumed.append(Proposal(arch, item.get("tag", "")))
+
+    @staticmethod
+    def store_header(space: SearchSpace, strategy: Strategy, evaluator: Evaluator,
+                     seed: int) -> dict[str, Any]:
+        """What a store must match to be resumed by this study."""
+        return {"space": space.spec(), "strategy": strategy.spec(),
+                "evaluator": evaluator.spec(), "seed": seed}
+
+    def _remember(self, trial: Trial) -> None:
+        self.trials.append(trial)
+        self.history.add(trial.arch, trial.objective, trial.tag)
+
+    def rng(self) -> random.Random:
+        """The generator for the next proposal: a function of the seed and the trial count."""
+        return random.Random(f"{self.seed}:{len(self.trials)}")
+
+    # ------------------------------------------------------------------ ask / tell
+    def ask(self, n: int = 1) -> list[Architecture]:
+        """Up to ``n`` new architectures, none evaluated or pending before."""
+        start = time.perf_counter()
+        if self._resumed:
+            proposals, self._resumed = self._resumed[:n], self._resumed[n:]
+            logged = True
+        else:
+            proposals = self.strategy.propose(self.history, n, self.rng())
+            logged = False
+        fresh = []
+        for proposal in proposals:
+            h = proposal.arch.canonical_hash
+            if h in self.history.seen or h in self._pending:
+                self.stats.duplicates_dropped += 1
+                continue
+            self.space.validate(proposal.arch)
+            self._pending[h] = proposal
+            fresh.append(proposal.arch)
+        self.stats.proposals += len(fresh)
+        self.stats.overhead_s += time.perf_counter() - start
+        if self.store is not None and fresh and not logged:
+            self.store.log_batch([{"arch": self.space.format(a),
+                                   "tag": self._pending[a.canonical_hash].tag} for a in fresh])
+        for key, value in getattr(self.strategy, "counters", {}).items():
+            self.stats.strategy[key] = value
+        return fresh
+
+    def tell(self, arch: Architecture, evaluation: Evaluation, seconds: float = 0.0) -> Trial:
+        """Record the result of an asked architecture (persisted before returning)."""
+        proposal = self._pending.pop(arch.canonical_hash, None)
+        if proposal is None:
+            raise GraphVAENASError("tell() for an architecture that was not asked (or told twice)")
+        trial = Trial(len(self.trials), arch, evaluation, proposal.tag, seconds)
+        if self.store is not None:
+            self.store.append({"trial": trial.number, "hash": arch.canonical_hash,
+                               "arch": self.space.format(arch), **evaluation.to_dict(),
+                               "tag": trial.tag, "seconds": seconds})
+        self._remember(trial)
+        return trial
+
+    def optimize(self, budget: int, *, batch_size: int = 1, progress: bool = False,
+                 callback: Callable[[Trial], None] | None = None) -> list[Trial]:
+        """Evaluate until ``budget`` trials exist (those already in the store count)."""
+        size = getattr(self.space, "size", lambda: None)()
+        if size is not None and budget > size:
+            raise GraphVAENASError(f"budget {budget} is larger than the space ({size} architectures)")
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=budget, initial=len(self.trials), desc="search", unit="arch")
+        try:
+            while len(self.trials) < budget:
+                asked = self.ask(min(batch_size, budget - len(self.trials)))
+                if not asked:
+                    raise GraphVAENASError(f"strategy {self.strategy.spec()['name']} proposed no new "
+                                           "architecture")
+                for arch in asked:
+                    start = time.perf_counter()
+                    evaluation = self.evaluator.evaluate(arch)
+                    trial = self.tell(arch, evaluation, time.perf_counter() - start)
+                    if callback is not None:
+                        callback(trial)
+                    if bar is not None:
+                        bar.update(1)
+                        best = self.best()
+                        if best is not None:
+                            bar.set_postfix(best=f"{best.objective:.4g}")
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.trials
+
+    def best(self) -> Trial | None:
+        """The trial with the highest objective (the first one on ties)."""
+        scored = [t for t in self.trials if t.objective is not None]
+        return max(scored, key=lambda t: (t.objective, -t.number)) if scored else None

@@ -1,0 +1,212 @@
+"""The ask/tell study, its store and resume, and the baseline strategies."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from graphvae_nas.datasets import ArchitectureDataset
+from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.evaluation import Evaluation, TabularEvaluator
+from graphvae_nas.search import LocalSearch, RandomSearch, RegularizedEvolution, Study, StudyStore
+from graphvae_nas.spaces import get_space
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic_table(space_name: str = "enas:num_layers=3") -> ArchitectureDataset:
+    """Every architecture of a small space, scored by a smooth function of its ops and skips:
+    the unique optimum is all-conv5x5 with every skip connection."""
+    space = get_space(space_name)
+    archs = list(space.enumerate())
+    score = [sum(op == "conv5x5" for op in a.ops) * 10 + a.num_edges for a in archs]
+    return ArchitectureDataset.from_architectures(space, archs, {"score": score,
+                                                                 "neg": [-s for s in score]})
+
+
+@pytest.fixture(scope="module")
+def table() -> ArchitectureDataset:
+    return synthetic_table()
+
+
+STRATEGIES = [RandomSearch, RegularizedEvolution, LocalSearch]
+
+
+@pytest.mark.parametrize("make", STRATEGIES)
+def test_each_strategy_finds_the_optimum_of_a_small_space(make, table) -> None:
+    evaluator = TabularEvaluator(table, "score", report=["neg"])
+    best_arch, best_value = evaluator.best()
+    study = Study(table.space, make(), evaluator, seed=0)
+    study.optimize(len(table))  # the whole space at most: the optimum must be found
+    found = [t.number for t in study.trials if t.objective == best_value]
+    assert found and study.best().arch.canonical_hash == best_arch.canonical_hash
+    hashes = [t.arch.canonical_hash for t in study.trials]
+    assert len(hashes) == len(set(hashes)) == len(table)  # nothing evaluated twice
+
+
+@pytest.mark.parametrize("make", [lambda: RegularizedEvolution(8, 3), LocalSearch])
+def test_guided_strategies_beat_random_on_average(make, table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+
+    def mean_best(factory) -> float:
+        values = []
+        for seed in range(10):
+            study = Study(table.space, factory(), evaluator, seed=seed)
+            study.optimize(60)
+            values.append(study.best().objective)
+        return sum(values) / len(values)
+
+    assert mean_best(make) > mean_best(RandomSearch)
+
+
+def test_same_seed_same_trajectory(table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+    runs = [[t.arch for t in Study(table.space, RegularizedEvolution(6, 3), evaluator, seed=4)
+             .optimize(30, batch_size=3)] for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_ask_tell_by_hand_and_errors(table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+    study = Study(table.space, RandomSearch(), evaluator, seed=0)
+    asked = study.ask(4)
+    assert len({a.canonical_hash for a in asked}) == 4
+    for arch in asked:
+        study.tell(arch, evaluator.evaluate(arch))
+    with pytest.raises(GraphVAENASError, match="not asked"):
+        study.tell(asked[0], Evaluation(1.0))
+    with pytest.raises(GraphVAENASError, match="larger than the space"):
+        Study(table.space, RandomSearch(), evaluator).optimize(len(table) + 1)
+
+
+def test_evaluator_errors(table) -> None:
+    with pytest.raises(DataFormatError, match="no column 'nope'"):
+        TabularEvaluator(table, "nope")
+    with pytest.raises(DataFormatError, match="space"):
+        TabularEvaluator(table, "score", space=get_space("nb201"))
+    evaluator = TabularEvaluator(table, "score")
+    outside = get_space("enas:num_layers=3").from_rows([[0], [0, 1], [0, 1, 1]])
+    small = table.subset([i for i, a in enumerate(table.archs) if a != outside])
+    result = TabularEvaluator(small, "score").evaluate(outside)
+    assert result.objective is None and "not in the table" in result.failure
+    assert evaluator.evaluate(outside).objective is not None
+
+
+# ------------------------------------------------------------------------------ store and resume
+def header(table, strategy, evaluator, seed=0):
+    return Study.store_header(table.space, strategy, evaluator, seed)
+
+
+def test_resume_continues_the_same_study(tmp_path: Path, table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+    straight = Study(table.space, LocalSearch(), evaluator, seed=2)
+    straight.optimize(25, batch_size=4)
+
+    path = tmp_path / "study.jsonl"
+    first = Study(table.space, LocalSearch(), evaluator, seed=2,
+                  store=StudyStore(path, header(table, LocalSearch(), evaluator, 2)))
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_ten(trial) -> None:
+        if trial.number == 9:
+            raise Interrupted  # e.g. Ctrl-C in the middle of the third batch of 4
+
+    with pytest.raises(Interrupted):
+        first.optimize(25, batch_size=4, callback=stop_after_ten)
+    resumed = Study(table.space, LocalSearch(), evaluator, seed=2,
+                    store=StudyStore(path, header(table, LocalSearch(), evaluator, 2), resume=True))
+    assert len(resumed.trials) == 10
+    resumed.optimize(25, batch_size=4)
+    assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
+
+
+def test_store_refuses_overwrite_foreign_and_corrupt_files(tmp_path: Path, table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+    path = tmp_path / "study.jsonl"
+    StudyStore(path, header(table, RandomSearch(), evaluator))
+    with pytest.raises(DataFormatError, match="already exists"):
+        StudyStore(path, header(table, RandomSearch(), evaluator))
+    with pytest.raises(DataFormatError, match="another study"):
+        StudyStore(path, header(table, LocalSearch(), evaluator), resume=True)
+    with pytest.raises(DataFormatError, match="another study"):
+        StudyStore(path, header(table, RandomSearch(), evaluator, seed=1), resume=True)
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"format": "graphvae_nas.dataset"}\n')
+    with pytest.raises(DataFormatError, match="not a graphvae_nas study store"):
+        StudyStore(foreign, header(table, RandomSearch(), evaluator), resume=True)
+    with path.open("a") as handle:
+        handle.write('{"trial": 5}\n')
+    with pytest.raises(DataFormatError, match="expected trial 0"):
+        StudyStore(path, header(table, RandomSearch(), evaluator), resume=True)
+
+
+def test_half_written_last_line_is_dropped(tmp_path: Path, table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+    path = tmp_path / "study.jsonl"
+    study = Study(table.space, RandomSearch(), evaluator, seed=0,
+                  store=StudyStore(path, header(table, RandomSearch(), evaluator)))
+    study.optimize(3)
+    with path.open("a") as handle:
+        handle.write('{"trial": 3, "hash": "ab')  # killed mid-write
+    store = StudyStore(path, header(table, RandomSearch(), evaluator), resume=True)
+    assert len(store.records) == 3
+    assert path.read_text().endswith("\n")
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    sys.path.insert(0, {tests!r})
+    from test_search import synthetic_table
+    from graphvae_nas.evaluation import TabularEvaluator
+    from graphvae_nas.search import RegularizedEvolution, Study, StudyStore
+
+    class SlowEvaluator(TabularEvaluator):
+        def evaluate(self, arch):
+            time.sleep(0.02)
+            return super().evaluate(arch)
+
+    table = synthetic_table()
+    evaluator = SlowEvaluator(table, "score")
+    strategy = RegularizedEvolution(8, 3)
+    store = StudyStore({path!r}, Study.store_header(table.space, strategy, evaluator, 7),
+                       resume=True)
+    Study(table.space, strategy, evaluator, seed=7, store=store).optimize(60, batch_size=5)
+    print("done")
+""")
+
+
+def test_sigkill_then_resume_gives_the_uninterrupted_run(tmp_path: Path, table) -> None:
+    path = tmp_path / "study.jsonl"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), path=str(path)))
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until some trials are on disk, then kill hard
+        if path.exists() and path.read_text().count('"trial"') >= 12:
+            break
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    killed_at = path.read_text().count('"trial"')
+    assert 12 <= killed_at < 60
+    resumed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert resumed.stdout.strip() == "done", resumed.stderr
+    records = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+    trials = [r for r in records if "trial" in r]
+    assert [r["trial"] for r in trials] == list(range(60))
+
+    evaluator = TabularEvaluator(table, "score")
+    straight = Study(table.space, RegularizedEvolution(8, 3), evaluator, seed=7)
+    straight.optimize(60, batch_size=5)
+    assert [r["arch"] for r in trials] == [table.space.format(t.arch) for t in straight.trials]
+    assert len({r["hash"] for r in trials}) == 60
+    assert os.path.getsize(path) > 0
