@@ -131,3 +131,35 @@ def draw_architecture(arch: Architecture, path: str | os.PathLike[str] | None = 
     if path is not None:
         fig.savefig(path, format="png", dpi=150, bbox_inches="tight")
     return fig
+
+
+def plot_best_so_far(curves: dict[str, list[list[float]]], path: str, *, ylabel: str = "objective",
+                     title: str | None = None):
+    """Best-so-far against number of queries, one line per strategy (mean over runs, with a
+    band of one standard deviation when there are several runs); saved as PNG."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plotting needs matplotlib: pip install 'graphvae_nas[viz]'") from exc
+    import numpy as np
+
+    fig = Figure(figsize=(6.4, 4.0))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(111)
+    for name, runs in curves.items():
+        length = min(len(r) for r in runs)
+        data = np.maximum.accumulate(np.asarray([r[:length] for r in runs], dtype=float), axis=1)
+        mean, std = data.mean(0), data.std(0)
+        steps = np.arange(1, length + 1)
+        ax.plot(steps, mean, label=name)
+        if len(runs) > 1:
+            ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("queries")
+    ax.set_ylabel(f"best {ylabel} so far")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig

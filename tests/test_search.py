@@ -210,3 +210,42 @@ def test_sigkill_then_resume_gives_the_uninterrupted_run(tmp_path: Path, table) 
     assert [r["arch"] for r in trials] == [table.space.format(t.arch) for t in straight.trials]
     assert len({r["hash"] for r in trials}) == 60
     assert os.path.getsize(path) > 0
+
+
+# ------------------------------------------------------------------------------ latent BO
+@pytest.fixture(scope="module")
+def small_vae(table):
+    import torch
+
+    from graphvae_nas.vae import GraphVAE, VAEConfig
+    from graphvae_nas.vae.trainer import TrainConfig, train_vae
+
+    torch.manual_seed(0)
+    model = GraphVAE(table.space, VAEConfig(hidden_size=32, latent_size=6))
+    train_vae(model, table.archs, TrainConfig(epochs=3, batch_size=64, lr=3e-3, precision="fp32",
+                                              progress=False))
+    return model
+
+
+@pytest.mark.parametrize("mode", ["decode", "pool"])
+def test_latent_bo_proposes_only_valid_unseen_architectures(mode, table, small_vae) -> None:
+    pytest.importorskip("botorch")
+    from graphvae_nas.search import LatentBO
+
+    evaluator = TabularEvaluator(table, "score")
+
+    def run():
+        strategy = LatentBO(small_vae, mode=mode, pool=table.archs, n_init=8, samples=5,
+                            num_restarts=2, raw_samples=32)
+        study = Study(table.space, strategy, evaluator, seed=3)
+        study.optimize(24, batch_size=4)
+        return study, strategy
+
+    study, strategy = run()
+    hashes = [t.arch.canonical_hash for t in study.trials]
+    assert len(hashes) == len(set(hashes)) == 24
+    assert all(table.space.is_valid(t.arch) and t.objective is not None for t in study.trials)
+    tags = {t.tag for t in study.trials}
+    assert "random-init" in tags and ("bo" in tags or "bo-pool" in tags)
+    assert strategy.spec()["name"] == ("bo" if mode == "decode" else "bo-pool")
+    assert [t.arch for t in run()[0].trials] == [t.arch for t in study.trials]  # deterministic

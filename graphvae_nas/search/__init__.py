@@ -1,4 +1,5 @@
 """Layer 5: the ask/tell study, search strategies and the persistent study store."""
+from graphvae_nas.search.factory import STRATEGY_NAMES, make_strategy
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies import (
     History,
@@ -11,5 +12,5 @@ from graphvae_nas.search.strategies import (
 )
 from graphvae_nas.search.study import SearchStats, Study, Trial
 
-__all__ = ["History", "LatentBO", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
+__all__ = ["STRATEGY_NAMES", "make_strategy", "History", "LatentBO", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
            "SearchStats", "Strategy", "Study", "StudyStore", "Trial"]

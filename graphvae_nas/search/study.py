@@ -78,6 +78,15 @@ class Study:
         return {"space": space.spec(), "strategy": strategy.spec(),
                 "evaluator": evaluator.spec(), "seed": seed}
 
+    @staticmethod
+    def check_budget(space: SearchSpace, budget: int) -> None:
+        """Raise when ``budget`` exceeds the number of architectures of a finite space."""
+        size = getattr(space, "size", lambda: None)()
+        if budget < 1:
+            raise GraphVAENASError(f"budget must be positive, got {budget}")
+        if size is not None and budget > size:
+            raise GraphVAENASError(f"budget {budget} is larger than the space ({size} architectures)")
+
     def _remember(self, trial: Trial) -> None:
         self.trials.append(trial)
         self.history.add(trial.arch, trial.objective, trial.tag)
@@ -130,9 +139,7 @@ class Study:
     def optimize(self, budget: int, *, batch_size: int = 1, progress: bool = False,
                  callback: Callable[[Trial], None] | None = None) -> list[Trial]:
         """Evaluate until ``budget`` trials exist (those already in the store count)."""
-        size = getattr(self.space, "size", lambda: None)()
-        if size is not None and budget > size:
-            raise GraphVAENASError(f"budget {budget} is larger than the space ({size} architectures)")
+        self.check_budget(self.space, budget)
         bar = None
         if progress:
             from tqdm.auto import tqdm
