@@ -82,3 +82,16 @@ def test_errors_exit_2(tmp_path: Path, nb201_sample: Path, trained: Path, capsys
                      tmp_path / "m.pt", "--resume", "--checkpoint", trained.with_suffix(".pt.ckpt"),
                      "--hidden", "8", "--latent", "4", "--threads", "1")
     assert rc == 2 and "another model" in err
+
+
+def test_init_from_starts_a_second_phase(tmp_path: Path, nb201_sample: Path, trained: Path, capsys) -> None:
+    second = tmp_path / "phase2.pt"
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0", "--seed", "0",
+                     "--out", second, "--init-from", trained, *FAST)
+    assert rc == 0, err
+    first = torch.load(trained, weights_only=False)["state_dict"]
+    after = torch.load(second, weights_only=False)["state_dict"]
+    assert all(torch.equal(first[k], after[k]) for k in first)  # zero epochs: the same weights
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "1", "--out",
+                     tmp_path / "x.pt", "--init-from", trained, "--hidden", "8", "--latent", "4")
+    assert rc == 2 and "differs" in err

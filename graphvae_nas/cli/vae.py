@@ -19,6 +19,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="model file to write")
     p.add_argument("--checkpoint", help="per-epoch checkpoint (default: OUT.ckpt)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    p.add_argument("--init-from", help="start from the weights of this model or checkpoint "
+                   "(fine-tuning, e.g. a second phase at a lower --lr)")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -91,6 +93,14 @@ def cmd_train(args: argparse.Namespace) -> None:
                        bidirectional=not args.no_bidirectional, vertex_id=not args.no_vertex_id,
                        beta=args.beta, eps_scale=args.eps_scale)
     model = GraphVAE(dataset.space, config)
+    if args.init_from:
+        from graphvae_nas.vae.persistence import load_model
+
+        start, _ = load_model(args.init_from, space=dataset.space)
+        if start.config != config:
+            raise GraphVAENASError(f"{args.init_from}: model config {start.config.to_dict()} differs "
+                                   f"from the requested {config.to_dict()}")
+        model.load_state_dict(start.state_dict())
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                seed=args.seed, threads=args.threads, device=args.device,
                                precision=args.precision,
@@ -100,7 +110,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                         resume=args.resume)
     mu, _ = encode_means(model, dataset.archs)
     save_model(model, args.out, extra={"latent_mean": mu.mean(0).cpu(), "latent_std": mu.std(0).cpu(),
-                                       "history": history, "dataset": str(args.dataset)})
+                                       "history": history, "dataset": str(args.dataset),
+                                       "init_from": args.init_from})
     last = history[-1] if history else {}
     print(f"wrote {args.out} ({len(history)} epochs; last loss {last.get('loss', float('nan')):.4f}, "
           f"{last.get('graphs_per_s', 0):.0f} graphs/s)", file=sys.stderr)
