@@ -117,7 +117,7 @@ def sequential_log_likelihood(decoder, z: torch.Tensor, arch: Architecture, voca
     node's state recomputed after every edge decision."""
     types = [vocab.index(op) for op in arch.ops]
     edges = set(arch.edges)
-    x = F.one_hot(torch.tensor(types), len(vocab)).to(z.dtype)
+    x = decoder._gru_input(F.one_hot(torch.tensor(types), len(vocab)).to(z.dtype))
     states = [decoder.gru(x[:1], torch.tanh(decoder.fc_init(z[None])))]
     total = 0.0
     for v in range(1, arch.num_nodes):
@@ -143,11 +143,13 @@ def sequential_log_likelihood(decoder, z: torch.Tensor, arch: Architecture, voca
     return total
 
 
+@pytest.mark.parametrize("positions", [False, True])
 @pytest.mark.parametrize("space_name", ["enas", "dag:ops=a,b;max_nodes=6"])
-def test_teacher_forcing_equals_sequential_decoder(space_name: str) -> None:
+def test_teacher_forcing_equals_sequential_decoder(space_name: str, positions: bool) -> None:
     """The batched cumulative-sum formulation gives exactly D-VAE's sequential likelihood."""
     torch.manual_seed(0)
-    model = small_model(space_name).double()
+    config = VAEConfig(hidden_size=32, latent_size=8, decoder_positions=positions)
+    model = small_model(space_name, config).double()
     archs = sample_archs(space_name, 6, seed=3)
     graphs = model.batch(archs)
     graphs.adj = graphs.adj.double()
@@ -157,6 +159,26 @@ def test_teacher_forcing_equals_sequential_decoder(space_name: str) -> None:
         expected = sum(sequential_log_likelihood(model.decoder, z[i], a, model.vocabulary)
                        for i, a in enumerate(archs))
     assert (type_ll + edge_ll).item() == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_decoder_positions_separate_nodes_that_share_predecessors() -> None:
+    """In NAS-Bench-201, the ops on edges 0->1 and 0->2 both follow only the input. Without
+    positions their decoder states are equal whenever their ops are, so the types predicted
+    for the next two positions cannot differ; with positions they can."""
+    space = get_space("nb201")
+    cell = space.from_edge_ops(["nor_conv_3x3", "nor_conv_3x3", "none", "none", "none", "none"])
+    graphs = dense_graphs([cell], space.vocabulary, space.max_nodes)
+    z = torch.randn(1, 8, generator=torch.Generator().manual_seed(0))
+    for positions, expect_equal in ((False, True), (True, False)):
+        model = small_model("nb201", VAEConfig(hidden_size=32, latent_size=8,
+                                               decoder_positions=positions))
+        captured = []
+        hook = model.decoder.add_vertex.register_forward_hook(lambda m, i, o: captured.append(o))
+        with torch.no_grad():
+            model.decoder.log_likelihood(z, graphs)
+        hook.remove()
+        logits = captured[0][0]  # [positions - 1, types]: row v - 1 predicts node v's type
+        assert torch.equal(logits[1], logits[2]) is expect_equal
 
 
 def test_decode_is_deterministic_for_a_seed_and_returns_the_mode() -> None:

@@ -32,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eps-scale", type=float, default=0.01)
     p.add_argument("--no-bidirectional", action="store_true")
     p.add_argument("--no-vertex-id", action="store_true")
+    p.add_argument("--decoder-positions", action="store_true",
+                   help="give the decoder each node's position (needed where nodes share "
+                        "predecessors, e.g. NAS-Bench-201; not in D-VAE)")
     p.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
@@ -91,7 +94,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     config = VAEConfig(encoder=args.encoder, hidden_size=args.hidden, latent_size=args.latent,
                        bidirectional=not args.no_bidirectional, vertex_id=not args.no_vertex_id,
-                       beta=args.beta, eps_scale=args.eps_scale)
+                       beta=args.beta, eps_scale=args.eps_scale,
+                       decoder_positions=args.decoder_positions)
     model = GraphVAE(dataset.space, config)
     if args.init_from:
         from graphvae_nas.vae.persistence import load_model

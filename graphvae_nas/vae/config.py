@@ -20,6 +20,10 @@ class VAEConfig:
     beta: float = 0.005
     eps_scale: float = 0.01
     gin_layers: int = 5
+    decoder_positions: bool = False
+    """Give the decoder's GRU each node's one-hot position besides its type. D-VAE does not;
+    without it, nodes that share their predecessors and op (e.g. NAS-Bench-201's edges out of
+    the input) get identical states, so the next node's type cannot depend on where it is."""
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:

@@ -43,8 +43,9 @@ class DagDecoder(nn.Module):
                              for v in range(self.max_nodes)]
         self.forced_sources = [[u for u in range(v) if self.edge_rule[u, v] == FORCED]
                                for v in range(self.max_nodes)]
+        self.positions = config.decoder_positions
         self.fc_init = nn.Linear(config.latent_size, hidden)
-        self.gru = nn.GRUCell(self.num_types, hidden)
+        self.gru = nn.GRUCell(self.num_types + (self.max_nodes if self.positions else 0), hidden)
         self.message = GatedMessage(hidden, self.max_nodes, config.vertex_id)
         self.add_vertex = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(),
                                         nn.Linear(2 * hidden, self.num_types))
@@ -52,6 +53,18 @@ class DagDecoder(nn.Module):
         self.edge_source = nn.Linear(hidden, 4 * hidden)
         self.edge_target = nn.Linear(hidden, 4 * hidden, bias=False)
         self.edge_out = nn.Linear(4 * hidden, 1)
+
+    def _gru_input(self, one_hot: torch.Tensor, position: int | None = None) -> torch.Tensor:
+        """The GRU input of nodes: their one-hot type, and with ``decoder_positions`` their
+        one-hot position (``one_hot`` is ``[..., N, types]`` for all positions, or one position)."""
+        if not self.positions:
+            return one_hot
+        eye = torch.eye(self.max_nodes, dtype=one_hot.dtype, device=one_hot.device)
+        if position is None:
+            pos = eye[: one_hot.shape[-2]].expand(*one_hot.shape[:-1], self.max_nodes)
+        else:
+            pos = eye[position].expand(*one_hot.shape[:-1], self.max_nodes)
+        return torch.cat([one_hot, pos], dim=-1)
 
     @staticmethod
     def _full(t: torch.Tensor) -> torch.Tensor:
@@ -73,7 +86,7 @@ class DagDecoder(nn.Module):
         type and edge heads, which feed nothing back, run once over all positions at the end.
         """
         count, n = graphs.types.shape
-        x = one_hot_types(graphs.types, self.num_types, z.dtype)
+        x = self._gru_input(one_hot_types(graphs.types, self.num_types, z.dtype))
         state = self.gru(x[:, 0], torch.tanh(self.fc_init(z)))
         states, messages = [state], [self.message(state, 0)]
         edge_states = []            # per free pair (u, v): v's state before deciding u -> v
@@ -86,7 +99,7 @@ class DagDecoder(nn.Module):
             needed = [0] + [u + 1 for u in free]
             agg = partial[:, needed]                                    # [count, k, hidden]
             xv = x[:, v].unsqueeze(1).expand(-1, len(needed), -1)
-            all_states = self.gru(xv.reshape(-1, self.num_types),
+            all_states = self.gru(xv.reshape(-1, xv.shape[-1]),
                                   agg.reshape(-1, agg.shape[-1])).view(count, len(needed), -1)
             state = all_states[:, 0]
             if free:
@@ -134,7 +147,7 @@ class DagDecoder(nn.Module):
         sizes = torch.full((count,), n, dtype=torch.long, device=device)
         done = torch.zeros(count, dtype=torch.bool, device=device)
         types[:, 0] = self.input_type
-        x0 = F.one_hot(types[:, 0], self.num_types).to(z.dtype)
+        x0 = self._gru_input(F.one_hot(types[:, 0], self.num_types).to(z.dtype), 0)
         state = self.gru(x0, torch.tanh(self.fc_init(z)))
         states, messages, sources = [state], [self.message(state, 0)], [self.edge_source(state)]
         for v in range(1, n):
@@ -145,7 +158,7 @@ class DagDecoder(nn.Module):
                 chosen = logits.argmax(-1)
             live = ~done
             types[:, v] = torch.where(live, chosen, torch.full_like(chosen, PAD))
-            xv = one_hot_types(types[:, v], self.num_types, z.dtype)
+            xv = self._gru_input(one_hot_types(types[:, v], self.num_types, z.dtype), v)
             agg = torch.zeros_like(state)
             for u in self.forced_sources[v]:
                 adj[:, u, v] = live.float()
