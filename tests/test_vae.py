@@ -231,6 +231,17 @@ def test_resume_continues_the_same_run(tmp_path) -> None:
         assert torch.equal(a, b), name
 
 
+def test_time_budget_counts_across_resumes(tmp_path) -> None:
+    archs = sample_archs("nb201", 16)
+    ckpt = tmp_path / "run.ckpt"
+    config = TrainConfig(epochs=3, batch_size=16, precision="fp32", progress=False)
+    history = train_vae(small_model("nb201"), archs, config, checkpoint=ckpt)
+    spent = sum(h["seconds"] for h in history)
+    budget = TrainConfig(**{**config.__dict__, "epochs": 50, "time_budget_s": spent * 0.99})
+    resumed = train_vae(small_model("nb201"), archs, budget, checkpoint=ckpt, resume=True)
+    assert len(resumed) == 3  # the budget was already spent before the resume
+
+
 def test_resume_refuses_a_checkpoint_of_another_model(tmp_path) -> None:
     archs = sample_archs("nb201", 8)
     ckpt = tmp_path / "run.ckpt"

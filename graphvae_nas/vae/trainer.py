@@ -109,11 +109,13 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
             history = state["history"]
             start_epoch = len(history)
     num = len(graphs)
+    already_spent = sum(h["seconds"] for h in history)  # the budget counts across resumes
     started = time.perf_counter()
     bar = _progress(config, start_epoch)
     try:
         for epoch in range(start_epoch, config.epochs):
-            if config.time_budget_s is not None and time.perf_counter() - started > config.time_budget_s:
+            spent = already_spent + time.perf_counter() - started
+            if config.time_budget_s is not None and spent > config.time_budget_s:
                 break
             model.train()
             order = torch.randperm(num, generator=shuffle_gen).to(device)
