@@ -12,6 +12,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dag_strategies import dags
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 
@@ -25,30 +26,6 @@ SETTINGS = settings(max_examples=150, deadline=None,
 
 
 # --------------------------------------------------------------------------- strategies
-@st.composite
-def dags(draw, min_nodes: int = 2, max_nodes: int = 10, labels=INNER_LABELS) -> Architecture:
-    """A random valid DAG in topological numbering (node 0 'input', node n-1 'output').
-
-    Random upper-triangular edges with a random density, then repaired so that every
-    non-input node has an earlier predecessor and every non-output node a later successor
-    (which makes every node lie on an input-to-output path).
-    """
-    n = draw(st.integers(min_nodes, max_nodes))
-    inner = draw(st.lists(st.sampled_from(labels), min_size=n - 2, max_size=n - 2))
-    ops = ["input", *inner, "output"]
-    density = draw(st.sampled_from([0, 15, 35, 60, 100]))
-    edges: set[tuple[int, int]] = set()
-    for s in range(n):
-        for d in range(s + 1, n):
-            if draw(st.integers(0, 99)) < density:
-                edges.add((s, d))
-    for v in range(1, n):
-        if not any(dd == v for _, dd in edges):
-            edges.add((draw(st.integers(0, v - 1)), v))
-    for v in range(n - 1):
-        if not any(ss == v for ss, _ in edges):
-            edges.add((v, draw(st.integers(v + 1, n - 1))))
-    return Architecture(ops, sorted(edges))
 
 
 @st.composite
