@@ -1,6 +1,7 @@
-"""Hypothesis strategies shared by the layer-1 property tests."""
+"""Hypothesis strategies and networkx references shared by the layer-1 property tests."""
 from __future__ import annotations
 
+import networkx as nx
 from hypothesis import strategies as st
 
 from graphvae_nas import Architecture
@@ -31,3 +32,15 @@ def dags(draw, min_nodes: int = 2, max_nodes: int = 10, labels=("a", "b", "c"),
         if not any(ss == v for ss, _ in edges):
             edges.add((v, draw(st.integers(v + 1, n - 1))))
     return Architecture(ops, sorted(edges))
+
+
+def nx_graph(ops, edges) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from((i, {"op": op}) for i, op in enumerate(ops))
+    g.add_edges_from(edges)
+    return g
+
+
+def nx_isomorphic(a: Architecture, b: Architecture) -> bool:
+    return nx.is_isomorphic(nx_graph(a.ops, a.edges), nx_graph(b.ops, b.edges),
+                            node_match=lambda x, y: x["op"] == y["op"])

@@ -12,7 +12,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dag_strategies import dags
+from dag_strategies import dags, nx_graph, nx_isomorphic
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 
@@ -44,18 +44,6 @@ def permuted_parts(arch: Architecture, perm: list[int]):
     edges = [(perm[s], perm[d]) for s, d in arch.edges]
     random.Random(sum(perm)).shuffle(edges)
     return ops, edges, perm[0], perm[n - 1]
-
-
-def nx_graph(ops, edges) -> nx.DiGraph:
-    g = nx.DiGraph()
-    g.add_nodes_from((i, {"op": op}) for i, op in enumerate(ops))
-    g.add_edges_from(edges)
-    return g
-
-
-def nx_isomorphic(a: Architecture, b: Architecture) -> bool:
-    return nx.is_isomorphic(nx_graph(a.ops, a.edges), nx_graph(b.ops, b.edges),
-                            node_match=lambda x, y: x["op"] == y["op"])
 
 
 def longest_path_depths(arch: Architecture) -> list[int]:

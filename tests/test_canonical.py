@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dag_strategies import dags
+from dag_strategies import dags, nx_graph, nx_isomorphic
 from graphvae_nas.graph import Architecture, canonical_form, canonical_hash
 
 VOCAB = ("input", "output", "a", "b", "c")
@@ -33,18 +33,6 @@ def relabel(arch: Architecture, perm) -> Architecture:
         ops[perm[v]] = op
     edges = [(perm[s], perm[d]) for s, d in reversed(arch.edges)]
     return Architecture.from_edges(ops, edges, input_node=perm[0], output_node=perm[n - 1])
-
-
-def nx_graph(ops, edges) -> nx.DiGraph:
-    g = nx.DiGraph()
-    g.add_nodes_from((i, {"op": op}) for i, op in enumerate(ops))
-    g.add_edges_from(edges)
-    return g
-
-
-def nx_isomorphic(a: Architecture, b: Architecture) -> bool:
-    return nx.is_isomorphic(nx_graph(a.ops, a.edges), nx_graph(b.ops, b.edges),
-                            node_match=lambda x, y: x["op"] == y["op"])
 
 
 def assert_hash_agrees_with_networkx(a: Architecture, b: Architecture) -> bool:
