@@ -41,15 +41,29 @@ def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarra
     else:
         model = SingleTaskGP(x, y, covar_module=base)
     mll = ExactMarginalLogLikelihood(model.likelihood, model)
-    fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": max_iter}})
+    with _structured(model):
+        fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": max_iter}})
     return model.eval()
+
+
+def _structured(model):
+    """Sparse models need gpytorch's structured (Woodbury) algebra, which BoTorch turns off by
+    default; without it every step factorises the dense N x N covariance."""
+    import contextlib
+
+    from gpytorch.kernels import InducingPointKernel
+    from gpytorch.settings import fast_computations
+
+    if isinstance(model.covar_module, InducingPointKernel):
+        return fast_computations(covar_root_decomposition=True, log_prob=True, solves=True)
+    return contextlib.nullcontext()
 
 
 def predict_mean(model, x: torch.Tensor | np.ndarray, batch: int = 4096) -> np.ndarray:
     """Posterior mean at ``x`` (in the units of the training targets)."""
     x = torch.as_tensor(x, dtype=torch.float64)
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), _structured(model):
         for first in range(0, x.shape[0], batch):
             out.append(model.posterior(x[first:first + batch]).mean.reshape(-1))
     return torch.cat(out).numpy()
