@@ -673,18 +673,25 @@ def test_nb101_sample(nb101) -> None:
     assert len({a.canonical_hash for a in samples}) > 40
 
 
+def check_neighbours(space, arch):
+    """Neighbours exist, are valid, pairwise non-isomorphic, not ``arch`` itself, and differ from
+    it by at most one node; returns them."""
+    nbrs = space.neighbours(arch)
+    assert nbrs
+    hashes = [nb.canonical_hash for nb in nbrs]
+    assert len(set(hashes)) == len(hashes)
+    assert arch.canonical_hash not in hashes
+    for nb in nbrs:
+        space.validate(nb)
+        assert abs(nb.num_nodes - arch.num_nodes) <= 1
+    return nbrs
+
+
 def test_nb101_neighbours(nb101) -> None:
     for seed in range(8):
         arch = nb101.sample(seed)
-        nbrs = nb101.neighbours(arch)
-        assert nbrs
-        hashes = [nb.canonical_hash for nb in nbrs]
-        assert len(set(hashes)) == len(hashes)
-        assert arch.canonical_hash not in hashes
-        for nb in nbrs:
-            nb101.validate(nb)
-            assert nb.num_nodes <= 7 and nb.num_edges <= 9
-            assert abs(nb.num_nodes - arch.num_nodes) <= 1
+        nbrs = check_neighbours(nb101, arch)
+        assert all(nb.num_nodes <= 7 and nb.num_edges <= 9 for nb in nbrs)
         assert nb101.mutate(arch, 1) == nb101.mutate(arch, 1)
     # the 7-node, 9-edge cell above: no neighbour may add a node or exceed 9 edges
     n = 7
@@ -819,14 +826,7 @@ def test_dag_neighbours(params) -> None:
     space = get_space("dag", **params)
     for seed in range(10):
         arch = space.sample(seed)
-        nbrs = space.neighbours(arch)
-        assert nbrs
-        hashes = [nb.canonical_hash for nb in nbrs]
-        assert len(set(hashes)) == len(hashes)
-        assert arch.canonical_hash not in hashes
-        for nb in nbrs:
-            space.validate(nb)
-            assert abs(nb.num_nodes - arch.num_nodes) <= 1
+        nbrs = check_neighbours(space, arch)
         m = space.mutate(arch, seed)
         assert m == space.mutate(arch, seed) and m in nbrs
 

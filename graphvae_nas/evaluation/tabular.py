@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from graphvae_nas.datasets import ArchitectureDataset
 from graphvae_nas.errors import DataFormatError
 from graphvae_nas.evaluation.base import Evaluation
@@ -59,8 +61,6 @@ class TabularEvaluator:
 
     def best(self) -> tuple[Architecture, float]:
         """The table's best architecture by the objective (for reporting regret)."""
-        import numpy as np
-
         values = self.dataset.metrics[self.objective]
         row = int(np.nanargmax(values))
         return self.dataset.archs[row], float(values[row])

@@ -17,6 +17,16 @@ from graphvae_nas.vae.decoder import DagDecoder
 from graphvae_nas.vae.encoders import build_encoder
 
 
+def most_frequent(archs: Sequence[Architecture]) -> Architecture | None:
+    """The architecture occurring most often in ``archs`` (by canonical hash; the first one
+    decoded wins ties), or ``None`` for an empty list."""
+    if not archs:
+        return None
+    counts = Counter(a.canonical_hash for a in archs)
+    top = max(counts.values())
+    return next(a for a in archs if counts[a.canonical_hash] == top)
+
+
 @dataclass
 class LossParts:
     """Per-batch sums: ``loss = -(type_ll + edge_ll) + beta * kl``."""
@@ -110,13 +120,5 @@ class GraphVAE(nn.Module):
             generator.manual_seed(seed)
         repeated = z.repeat_interleave(samples, dim=0)
         flat = self.decode_raw(repeated, stochastic=stochastic, generator=generator)
-        result: list[Architecture | None] = []
-        for i in range(z.shape[0]):
-            group = [a for a in flat[i * samples:(i + 1) * samples] if a is not None]
-            if not group:
-                result.append(None)
-                continue
-            counts = Counter(a.canonical_hash for a in group)
-            top = max(counts.values())
-            result.append(next(a for a in group if counts[a.canonical_hash] == top))
-        return result
+        return [most_frequent([a for a in flat[i * samples:(i + 1) * samples] if a is not None])
+                for i in range(z.shape[0])]

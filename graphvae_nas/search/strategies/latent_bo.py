@@ -17,7 +17,6 @@ the generator it is given, so resumed studies follow the same trajectory.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ import torch
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
+from graphvae_nas.vae.model import most_frequent
 
 MODES = ("decode", "pool")
 ACQUISITIONS = ("qlogei", "ucb")
@@ -116,10 +116,8 @@ class LatentBO:
                           outcome_transform=Standardize(1))
         try:
             fit_gpytorch_mll(ExactMarginalLogLikelihood(gp.likelihood, gp))
-        except Exception as exc:  # keep searching with the prior hyper-parameters
+        except (RuntimeError, ValueError):  # keep searching with the prior hyper-parameters
             self.counters["gp_fit_failures"] = self.counters.get("gp_fit_failures", 0) + 1
-            if not isinstance(exc, (RuntimeError, ValueError)):
-                raise
         if self.acquisition == "ucb":
             return qUpperConfidenceBound(gp, beta=self.ucb_beta)
         return qLogExpectedImprovement(gp, best_f=y.max())
@@ -176,8 +174,4 @@ class LatentBO:
         self.counters["invalid_decodes"] += len(decoded) - len(valid)
         fresh = [a for a in valid if a.canonical_hash not in taken]
         self.counters["seen_decodes"] += len(valid) - len(fresh)
-        if not fresh:
-            return None
-        counts = Counter(a.canonical_hash for a in fresh)
-        top = max(counts.values())
-        return next(a for a in fresh if counts[a.canonical_hash] == top)
+        return most_frequent(fresh)
