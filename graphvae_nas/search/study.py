@@ -15,6 +15,7 @@ from typing import Any
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation import Evaluation, Evaluator
+from graphvae_nas.evaluation.executors import Executor, SerialExecutor
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies.base import History, Proposal, Strategy
@@ -137,9 +138,15 @@ class Study:
         return trial
 
     def optimize(self, budget: int, *, batch_size: int = 1, progress: bool = False,
-                 callback: Callable[[Trial], None] | None = None) -> list[Trial]:
-        """Evaluate until ``budget`` trials exist (those already in the store count)."""
+                 callback: Callable[[Trial], None] | None = None,
+                 executor: Executor | None = None) -> list[Trial]:
+        """Evaluate until ``budget`` trials exist (those already in the store count).
+
+        Each round asks ``batch_size`` architectures and evaluates them with ``executor``
+        (default: one after another in this process); results are told in the order asked.
+        """
         self.check_budget(self.space, budget)
+        executor = executor or SerialExecutor()
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -151,10 +158,8 @@ class Study:
                 if not asked:
                     raise GraphVAENASError(f"strategy {self.strategy.spec()['name']} proposed no new "
                                            "architecture")
-                for arch in asked:
-                    start = time.perf_counter()
-                    evaluation = self.evaluator.evaluate(arch)
-                    trial = self.tell(arch, evaluation, time.perf_counter() - start)
+                for arch, (evaluation, seconds) in zip(asked, executor.run(self.evaluator, asked)):
+                    trial = self.tell(arch, evaluation, seconds)
                     if callback is not None:
                         callback(trial)
                     if bar is not None:
