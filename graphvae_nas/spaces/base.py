@@ -25,7 +25,12 @@ def as_rng(seed: Seed) -> random.Random:
 @runtime_checkable
 class SearchSpace(Protocol):
     """What every search space offers. A space is the single authority on validity and on
-    the native string format of its architectures."""
+    the native string format of its architectures.
+
+    Optional capability (not part of the protocol, so ``isinstance`` checks do not need it):
+    ``to_module(arch, num_classes, *, in_channels=3, **kwargs) -> torch.nn.Module`` builds a
+    trainable PyTorch network of a valid architecture (the built-in spaces have it; see
+    :mod:`graphvae_nas.networks`)."""
 
     name: str
     ops: tuple[str, ...]

@@ -13,12 +13,22 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.base import (
+    INPUT,
+    OUTPUT,
+    Seed,
+    SpaceBase,
+    as_rng,
+    register_space,
+)
 from graphvae_nas.spaces.constraints import GenerationConstraints
-from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, SpaceBase, as_rng, register_space
+
+if TYPE_CHECKING:
+    from torch import nn
 
 ENAS_OPS = ("conv3x3", "sep_conv3x3", "conv5x5", "sep_conv5x5", "avg_pool3x3", "max_pool3x3")
 """D-VAE's op indices 0..5, in order."""
@@ -112,6 +122,14 @@ class EnasMacroSpace(SpaceBase):
         for s, d in arch.edges:
             if d == n + 1 and s != n:
                 raise ArchitectureError(f"enas: END may only follow the last layer, found edge {s}->{d}")
+
+    def to_module(self, arch: Architecture, num_classes: int, *, in_channels: int = 3,
+                  channels: int = 36) -> nn.Module:
+        """The ENAS macro network of ``arch``, every layer ``channels`` wide."""
+        from graphvae_nas.networks.enas import EnasNetwork
+
+        self.validate(arch)
+        return EnasNetwork(arch, num_classes, in_channels=in_channels, channels=channels)
 
     def generation_constraints(self) -> GenerationConstraints:
         """START, N layers, END; chain edges forced, skips into layers free, END after the last layer."""

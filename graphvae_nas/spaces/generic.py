@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.base import (
+    INPUT,
+    OUTPUT,
+    Seed,
+    SpaceBase,
+    as_rng,
+    register_space,
+)
 from graphvae_nas.spaces.constraints import GenerationConstraints
-from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, SpaceBase, as_rng, register_space
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class GenericDagSpace(SpaceBase):
@@ -68,6 +78,17 @@ class GenericDagSpace(SpaceBase):
         except ArchitectureError as exc:
             raise ArchitectureError(f"{self.name}: {exc}") from None
         self.check_terminals(arch)
+
+    def to_module(self, arch: Architecture, num_classes: int, *, in_channels: int = 3,
+                  channels: int = 16, num_cells: int = 3) -> nn.Module:
+        """A network of ``num_cells`` stacked copies of ``arch`` (see
+        :mod:`graphvae_nas.networks.generic`); every op needs a factory registered with
+        :func:`graphvae_nas.networks.register_op`."""
+        from graphvae_nas.networks.generic import GenericNetwork
+
+        self.validate(arch)
+        return GenericNetwork(arch, num_classes, in_channels=in_channels, channels=channels,
+                              num_cells=num_cells)
 
     def generation_constraints(self) -> GenerationConstraints:
         """Any node count from ``min_nodes`` to ``max_nodes``; all edges free (edge limits are

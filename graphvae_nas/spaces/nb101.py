@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, as_rng, register_space
 from graphvae_nas.spaces.generic import GenericDagSpace
+
+if TYPE_CHECKING:
+    from torch import nn
 
 NB101_OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
 
@@ -82,6 +85,15 @@ class NasBench101Space(GenericDagSpace):
     def format(self, arch: Architecture) -> str:
         matrix, ops = self.to_spec(arch)
         return json.dumps({"matrix": matrix, "ops": ops}, separators=(",", ":"))
+
+    def to_module(self, arch: Architecture, num_classes: int, *, in_channels: int = 3,
+                  stem_channels: int = 128, num_stacks: int = 3, cells_per_stack: int = 3) -> nn.Module:
+        """The NAS-Bench-101 network of ``arch`` (defaults: the benchmark's skeleton)."""
+        from graphvae_nas.networks.nb101 import NB101Network
+
+        self.validate(arch)
+        return NB101Network(arch, num_classes, in_channels=in_channels, stem_channels=stem_channels,
+                            num_stacks=num_stacks, cells_per_stack=cells_per_stack)
 
     def sample(self, seed: Seed = None) -> Architecture:
         """The benchmark's own scheme: a uniformly random 7x7 upper-triangular matrix and

@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces.base import (
+    INPUT,
+    OUTPUT,
+    Seed,
+    SpaceBase,
+    as_rng,
+    match_template,
+    register_space,
+)
 from graphvae_nas.spaces.constraints import GenerationConstraints
-from graphvae_nas.spaces.base import INPUT, OUTPUT, Seed, SpaceBase, as_rng, match_template, register_space
+
+if TYPE_CHECKING:
+    from torch import nn
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 CELL_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -158,6 +169,14 @@ class NasBench201Space(SpaceBase):
         return GenerationConstraints.fixed(
             self.vocabulary, [[INPUT]] + [list(NB201_OPS)] * 6 + [[OUTPUT]],
             forced_edges=list(DAG_EDGES))
+
+    def to_module(self, arch: Architecture, num_classes: int, *, in_channels: int = 3,
+                  C: int = 16, N: int = 5) -> nn.Module:
+        """The NAS-Bench-201 network of ``arch``: ``C`` stem channels, ``N`` cells per stage
+        (the benchmark's C=16, N=5 reproduce its parameter counts)."""
+        from graphvae_nas.networks.nb201 import NB201Network
+
+        return NB201Network(self.edge_ops(arch), num_classes, in_channels=in_channels, C=C, N=N)
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
         """The 24 cells differing in exactly one edge op."""
