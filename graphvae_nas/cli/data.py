@@ -1,4 +1,4 @@
-"""``graphvae-nas data ...``: import, merge, dedupe, stats, split, sample, show."""
+"""``graphvae-nas data ...``: import, merge, dedupe, stats, split, sample, show, fetch."""
 from __future__ import annotations
 
 import argparse
@@ -91,6 +91,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--png", help="draw the architecture to this PNG (needs the viz extra)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("fetch", help="download an image dataset (CIFAR) and check its md5")
+    p.add_argument("name", help="cifar10 or cifar100 (digits ships with scikit-learn)")
+    p.add_argument("--data-dir", help="folder to put the archive in (made if missing)")
+    p.add_argument("--base-url", help="mirror to download from (default: the official site)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_fetch)
 
 
 def _check_outputs(*paths: str | None) -> None:
@@ -260,13 +267,28 @@ def _select_row(dataset: ArchitectureDataset, args: argparse.Namespace) -> int:
             raise DataFormatError(f"no record with hash {args.hash!r}", path=args.file, field="hash")
         return index[args.hash]
     if args.best is not None:
-        values = dataset.metric(args.best)
-        if (values == values).sum() == 0:
-            raise DataFormatError(f"metric {args.best!r} has no values", path=args.file, field=args.best)
         import numpy as np
 
+        values = dataset.metric(args.best)
+        if np.isnan(values).all():
+            raise DataFormatError(f"metric {args.best!r} has no values", path=args.file, field=args.best)
         return int(np.nanargmax(values))
     row = args.index or 0
     if not -len(dataset) <= row < len(dataset):
         raise DataFormatError(f"row {row} outside 0..{len(dataset) - 1}", path=args.file, field="index")
     return row % len(dataset)
+
+
+def cmd_fetch(args: argparse.Namespace) -> None:
+    from graphvae_nas.evaluation.images import ARCHIVE_MD5, fetch_dataset
+
+    key = args.name.strip().lower()
+    if key == "digits":
+        print("digits is bundled with scikit-learn: nothing to fetch")
+        return
+    if args.data_dir is None and key in ARCHIVE_MD5:
+        raise DataFormatError(f"fetching {key} needs --data-dir", field="data_dir")
+    path = fetch_dataset(args.name, args.data_dir or ".", base_url=args.base_url,
+                         progress=not args.no_progress)
+    print(f"archive: {path}")
+    print(f"md5: {ARCHIVE_MD5[key]} (verified)")
