@@ -13,22 +13,27 @@ class Evaluation:
 
     ``objective`` is what the search maximises; ``metrics`` holds everything else worth keeping
     (the reported metric, a simulated cost, ...). A failed evaluation has ``objective=None``
-    and a ``failure`` reason; it is recorded, never retried silently.
+    and a ``failure`` reason; it is recorded, never retried silently. ``info`` keeps
+    non-numeric details (e.g. the device a network was trained on).
     """
 
     objective: float | None
     metrics: dict[str, float] = field(default_factory=dict)
     cost: float = 0.0
     failure: str | None = None
+    info: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"objective": self.objective, "metrics": self.metrics, "cost": self.cost,
+        data = {"objective": self.objective, "metrics": self.metrics, "cost": self.cost,
                 "failure": self.failure}
+        if self.info:
+            data["info"] = self.info
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evaluation:
         return cls(data.get("objective"), dict(data.get("metrics") or {}),
-                   float(data.get("cost") or 0.0), data.get("failure"))
+                   float(data.get("cost") or 0.0), data.get("failure"), dict(data.get("info") or {}))
 
 
 @runtime_checkable

@@ -1,0 +1,67 @@
+"""A small VAE for a search space, trained on first use and cached.
+
+Latent BO needs a VAE of the space it searches. When the user has not trained one, the
+default search trains a small model (hidden 128, latent 16, decoder positions) on every
+architecture of a finite space of at most 100,000 members, or on 20,000 distinct samples
+otherwise, for a fixed number of epochs, and caches it under ``$GRAPHVAE_NAS_CACHE`` (default
+``~/.cache/graphvae_nas``). The file name is a hash of the space and every training setting,
+so a changed setting trains a new model instead of reusing a stale one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from graphvae_nas.graph import Architecture
+from graphvae_nas.spaces import SearchSpace, sample_distinct
+from graphvae_nas.vae.config import VAEConfig
+from graphvae_nas.vae.model import GraphVAE
+from graphvae_nas.vae.persistence import load_model, save_model
+
+DEFAULT_CONFIG = VAEConfig(hidden_size=128, latent_size=16, decoder_positions=True)
+ENUMERATE_LIMIT = 100_000
+SAMPLE_SIZE = 20_000
+DEFAULT_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 2e-3}
+"""Adam for 12 epochs: on NB201's 15,625 cells about 40 s on 2 CPU cores, training loss
+0.012 and 99.7 % reconstruction of the training cells (measured 2026-11-24)."""
+
+
+def cache_dir() -> Path:
+    """Where cached models live: ``$GRAPHVAE_NAS_CACHE`` or ``~/.cache/graphvae_nas``."""
+    return Path(os.environ.get("GRAPHVAE_NAS_CACHE") or Path.home() / ".cache" / "graphvae_nas")
+
+
+def training_architectures(space: SearchSpace, seed: int = 0) -> list[Architecture]:
+    """All architectures of a small finite space, else ``SAMPLE_SIZE`` distinct samples."""
+    size = getattr(space, "size", lambda: None)()
+    if size is not None and size <= ENUMERATE_LIMIT and hasattr(space, "enumerate"):
+        return list(space.enumerate())
+    return sample_distinct(space, SAMPLE_SIZE, seed)
+
+
+def default_model(space: SearchSpace, *, seed: int = 0,
+                  progress: bool = True) -> tuple[GraphVAE, list[Architecture], Path]:
+    """The cached default VAE of ``space`` (trained now if missing), its training
+    architectures, and the file it is cached in."""
+    from graphvae_nas.vae.trainer import TrainConfig, train_vae
+
+    settings = {"space": space.spec(), "config": DEFAULT_CONFIG.to_dict(), **DEFAULT_TRAINING,
+                "seed": seed}
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+    path = cache_dir() / f"vae-{space.name}-{key}.pt"
+    archs = training_architectures(space, seed)
+    if path.exists():
+        model, _ = load_model(path, space=space)
+        return model, archs, path
+    print(f"training the default VAE of {space.name} on {len(archs)} architectures "
+          f"({DEFAULT_TRAINING['epochs']} epochs; cached in {path})", file=sys.stderr)
+    torch.manual_seed(seed)
+    model = GraphVAE(space, DEFAULT_CONFIG)
+    history = train_vae(model, archs, TrainConfig(**DEFAULT_TRAINING, seed=seed, progress=progress))
+    save_model(model.cpu(), path, extra={"history": history, "settings": settings})
+    return model.eval(), archs, path

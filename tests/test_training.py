@@ -1,0 +1,151 @@
+"""Real training: the trainer, the training evaluator, `graphvae-nas train` and the default search."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from graphvae_nas.cli import main
+from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.evaluation.images import load_image_data
+from graphvae_nas.evaluation.trainer import (
+    TrainingConfig,
+    TrainingDiverged,
+    train_network,
+)
+from graphvae_nas.evaluation.training import TrainingEvaluator
+from graphvae_nas.search import Study, StudyStore, make_strategy
+from graphvae_nas.spaces import get_space
+
+CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|"
+SMALL = {"C": 8, "N": 1}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_image_data("digits", seed=0)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+def quick_config(**kw) -> TrainingConfig:
+    return TrainingConfig(**{"epochs": 3, "batch_size": 64, "lr": 0.05, "device": "cpu", **kw})
+
+
+def test_short_training_learns_digits_and_reports_every_metric(digits) -> None:
+    space = get_space("nb201")
+    module = space.to_module(space.parse(CELL), 10, in_channels=1, **SMALL)
+    epochs = []
+    record = train_network(module, digits, quick_config(), on_epoch=lambda e, loss, s: epochs.append(loss))
+    assert record["valid_acc"] > 60 and record["test_acc"] > 60  # chance is 10 %
+    assert 0 < record["test_f1"] <= 100 and record["epochs"] == 3 and record["device"] == "cpu"
+    assert record["params"] == sum(p.numel() for p in module.parameters())
+    assert record["flops"] > 0 and len(epochs) == 3 and epochs[-1] < epochs[0]
+
+
+def test_training_is_reproducible_for_a_seed(digits) -> None:
+    evaluator = TrainingEvaluator(get_space("nb201"), digits, quick_config(epochs=1), network=SMALL)
+    arch = get_space("nb201").parse(CELL)
+    first, second = evaluator.evaluate(arch), evaluator.evaluate(arch)
+    for key in ("valid_acc", "test_acc", "train_loss", "params", "flops"):
+        assert first.metrics[key] == second.metrics[key]
+    assert first.objective == first.metrics["valid_acc"] and first.info == {"device": "cpu"}
+    assert first.cost == first.metrics["seconds"]
+
+
+class NaNSpace:
+    """A space whose networks output NaN: training must report divergence, not crash."""
+
+    name = "nan"
+
+    def to_module(self, arch, num_classes, in_channels=1, **kw):
+        return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 64, num_classes), _Times(float("nan")))
+
+
+class _Times(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def test_divergence_is_a_failed_evaluation(digits) -> None:
+    arch = get_space("nb201").parse(CELL)
+    with pytest.raises(TrainingDiverged, match="epoch 1"):
+        train_network(NaNSpace().to_module(arch, 10, in_channels=1), digits, quick_config(epochs=1))
+    evaluation = TrainingEvaluator(NaNSpace(), digits, quick_config(epochs=1)).evaluate(arch)
+    assert evaluation.objective is None and evaluation.failure.startswith("diverged")
+
+
+def test_bad_training_settings_are_clear_errors(digits) -> None:
+    with pytest.raises(GraphVAENASError, match="larger than the training split"):
+        TrainingEvaluator(get_space("nb201"), digits, quick_config(batch_size=100_000))
+    with pytest.raises(GraphVAENASError, match="epochs"):
+        TrainingConfig(epochs=0)
+    with pytest.raises(GraphVAENASError, match="objective"):
+        TrainingEvaluator(get_space("nb201"), digits, quick_config(), objective="test_acc")
+
+
+def test_study_with_real_training_is_stored_and_resumable(digits, tmp_path) -> None:
+    space = get_space("nb201")
+    evaluator = TrainingEvaluator(space, digits, quick_config(epochs=1), network={"C": 4, "N": 1})
+    header = Study.store_header(space, make_strategy("random"), evaluator, 3)
+    store = StudyStore(tmp_path / "study.jsonl", header)
+    Study(space, make_strategy("random"), evaluator, seed=3, store=store).optimize(2, batch_size=2)
+    resumed = Study(space, make_strategy("random"), evaluator, seed=3,
+                    store=StudyStore(tmp_path / "study.jsonl", header, resume=True))
+    assert [t.evaluation.info["device"] for t in resumed.trials] == ["cpu", "cpu"]
+    resumed.optimize(3)
+    records = [json.loads(line) for line in (tmp_path / "study.jsonl").read_text().splitlines()]
+    assert sum("trial" in r for r in records) == 3
+
+
+def run(capsys, *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_train_saves_weights_that_reload(tmp_path, capsys) -> None:
+    out = tmp_path / "net.pt"
+    rc, stdout, err = run(capsys, "train", CELL, "--epochs", "1", "--width", "4", "--out", out,
+                          "--json", "--threads", "1")
+    assert rc == 0, err
+    record = json.loads(stdout)
+    saved = torch.load(out, weights_only=False)
+    assert saved["arch"] == CELL and saved["metrics"]["test_acc"] == record["test_acc"]
+    space = get_space("nb201")
+    module = space.to_module(space.parse(CELL), saved["num_classes"], in_channels=saved["in_channels"],
+                             **saved["network"])
+    module.load_state_dict(saved["state_dict"])
+    rc, _, err = run(capsys, "train", "|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|", "--out", out)
+    assert rc == 2 and "bogus" in err
+
+
+def test_default_search_runs_latent_bo_with_real_training(tmp_path, capsys, monkeypatch) -> None:
+    """`graphvae-nas search` without a table: latent BO (default VAE, trained and cached) over
+    NB201 cells trained on digits; here with a 1-epoch VAE and 1-epoch trainings."""
+    from graphvae_nas.vae import default_model
+
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
+    out = tmp_path / "run"
+    rc, stdout, err = run(capsys, "search", "--budget", "10", "--epochs", "1", "--width", "4",
+                          "--out", out, "--threads", "1")
+    assert rc == 0, err
+    assert "best after 10 queries" in stdout and "test_acc" in stdout and "test_f1" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["evaluator"]["kind"] == "training" and summary["strategy"]["name"] == "bo"
+    assert summary["trials"] == 10 and summary["best"]["info"]["device"] == "cpu"
+    tags = [json.loads(line).get("tag") for line in (out / "study.jsonl").read_text().splitlines()
+            if '"trial"' in line]
+    assert tags.count("random-init") == 8 and len(tags) == 10
+    assert (out / "curve.png").exists() and list((tmp_path / "cache").glob("vae-nb201-*.pt"))
