@@ -29,11 +29,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graphvae_nas.datasets import dvae_enas_split, read_dvae_enas  # noqa: E402
-from graphvae_nas.spaces import get_space  # noqa: E402
-from graphvae_nas.vae import GraphVAE, VAEConfig  # noqa: E402
-from graphvae_nas.vae.metrics import encode_means, prior_metrics, reconstruction_accuracy  # noqa: E402
-from graphvae_nas.vae.trainer import autocast_context, bf16_is_fast, pick_device  # noqa: E402
+from graphvae_nas.datasets import dvae_enas_split, read_dvae_enas
+from graphvae_nas.spaces import get_space
+from graphvae_nas.vae import GraphVAE, VAEConfig
+from graphvae_nas.vae.metrics import (
+    encode_means,
+    prior_metrics,
+    reconstruction_accuracy,
+)
+from graphvae_nas.vae.trainer import autocast_context, bf16_is_fast, pick_device
 
 DVAE_REFERENCE = {"train_graphs_per_s_2_threads": 80, "train_graphs_per_s_1_thread": 60,
                   "decode_graphs_per_s": 476, "reconstruction_test_s": 510}

@@ -131,7 +131,7 @@ def main() -> None:
                            for k in {k for r in mine for k in r["counters"]}}
         table[name] = row
         print(f"{name:12s}" + "".join(f"{c:>18s}" for c in cells)
-              + f"{str(median):>18s}{row['overhead_s_per_query']:14.4f}")
+              + f"{median!s:>18s}{row['overhead_s_per_query']:14.4f}")
     print(f"wall time {wall / 60:.1f} min with {args.workers} workers")
     (args.out / "results.json").write_text(json.dumps(
         {"table": table, "wall_s": wall, "seeds": args.seeds, "objective": args.objective,

@@ -6,9 +6,8 @@
 # ---------------------------------------------------------------------------------------------
 
 import pytest as _dataset_pytest
-
-from shared_data import DATA as SHARED_BENCHMARK_DATA  # noqa: E402
-from shared_data import SKIP_REASON as SHARED_BENCHMARK_SKIP_REASON  # noqa: E402
+from shared_data import DATA as SHARED_BENCHMARK_DATA
+from shared_data import SKIP_REASON as SHARED_BENCHMARK_SKIP_REASON
 
 
 @_dataset_pytest.fixture(scope="session")

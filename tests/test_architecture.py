@@ -9,10 +9,10 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
+from dag_strategies import dags, nx_graph, nx_isomorphic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dag_strategies import dags, nx_graph, nx_isomorphic
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 

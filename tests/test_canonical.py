@@ -10,10 +10,10 @@ import sys
 
 import networkx as nx
 import pytest
+from dag_strategies import dags, nx_graph, nx_isomorphic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dag_strategies import dags, nx_graph, nx_isomorphic
 from graphvae_nas.graph import Architecture, canonical_form, canonical_hash
 
 VOCAB = ("input", "output", "a", "b", "c")

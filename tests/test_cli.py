@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_data import BEST_CELL, ENAS_FILE, NB201_DIR, needs_data
 
-from shared_data import NB201_DIR, ENAS_FILE, BEST_CELL, needs_data
 from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.spaces import get_space

@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
+from test_search import synthetic_table
 
 from graphvae_nas.cli import main
 from graphvae_nas.datasets import save_dataset
-from test_search import synthetic_table
 
 
 def run(capsys, *args: object) -> tuple[int, str, str]:

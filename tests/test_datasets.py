@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import BEST_CELL, BEST_INDEX, DATA, ENAS_FILE, NB201_DIR, needs_data
 
-from shared_data import DATA, NB201_DIR, ENAS_FILE, BEST_CELL, BEST_INDEX, needs_data
 from graphvae_nas.datasets import (
     ArchitectureDataset,
     dvae_enas_split,

@@ -15,7 +15,13 @@ import pytest
 from graphvae_nas.datasets import ArchitectureDataset
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
 from graphvae_nas.evaluation import Evaluation, TabularEvaluator
-from graphvae_nas.search import LocalSearch, RandomSearch, RegularizedEvolution, Study, StudyStore
+from graphvae_nas.search import (
+    LocalSearch,
+    RandomSearch,
+    RegularizedEvolution,
+    Study,
+    StudyStore,
+)
 from graphvae_nas.spaces import get_space
 
 ROOT = Path(__file__).resolve().parents[1]

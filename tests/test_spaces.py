@@ -14,8 +14,8 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from shared_data import ENAS_FILE, NB201_DIR, needs_data
 
-from shared_data import NB201_DIR, ENAS_FILE, needs_data
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import (

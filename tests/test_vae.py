@@ -11,7 +11,11 @@ from graphvae_nas import Architecture
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.spaces import get_space
 from graphvae_nas.vae import GraphVAE, VAEConfig, dense_graphs, to_architectures
-from graphvae_nas.vae.metrics import generation_stats, match_rate, reconstruction_accuracy
+from graphvae_nas.vae.metrics import (
+    generation_stats,
+    match_rate,
+    reconstruction_accuracy,
+)
 from graphvae_nas.vae.persistence import load_model, save_model
 from graphvae_nas.vae.trainer import TrainConfig, train_vae
 

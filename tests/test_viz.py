@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from graphvae_nas.graph import Architecture  # noqa: E402
-from graphvae_nas.viz import draw_architecture  # noqa: E402
+from graphvae_nas.graph import Architecture
+from graphvae_nas.viz import draw_architecture
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

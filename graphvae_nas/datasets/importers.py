@@ -11,13 +11,13 @@ and listed in the report instead; nothing is dropped without being reported.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import math
+import os
 import re
 import weakref
 from array import array
-import hashlib
-import math
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field

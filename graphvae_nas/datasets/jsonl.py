@@ -23,14 +23,14 @@ import io
 import json
 import os
 import tempfile
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from graphvae_nas.errors import ArchitectureError, DataFormatError
 from graphvae_nas.datasets.dataset import ArchitectureDataset
+from graphvae_nas.errors import ArchitectureError, DataFormatError
 from graphvae_nas.spaces import SearchSpace, space_from_spec
 
 FORMAT_NAME = "graphvae_nas.dataset"

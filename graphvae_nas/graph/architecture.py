@@ -25,7 +25,7 @@ class Architecture:
     isomorphic labelled DAGs.
     """
 
-    __slots__ = ("_ops", "_edges", "_canonical_hash", "__weakref__")
+    __slots__ = ("__weakref__", "_canonical_hash", "_edges", "_ops")
 
     def __init__(self, ops: Sequence[str], edges: Iterable[Sequence[int]]) -> None:
         ops_t = tuple(ops)
@@ -84,8 +84,7 @@ class Architecture:
         """Longest-path distance of every node from the input (the input has level 0)."""
         level = [0] * len(self._ops)
         for s, d in self._edges:  # sorted by src, so level[s] is final when used
-            if level[s] + 1 > level[d]:
-                level[d] = level[s] + 1
+            level[d] = max(level[d], level[s] + 1)
         return level
 
     @property

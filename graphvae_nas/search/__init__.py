@@ -12,5 +12,18 @@ from graphvae_nas.search.strategies import (
 )
 from graphvae_nas.search.study import SearchStats, Study, Trial
 
-__all__ = ["STRATEGY_NAMES", "make_strategy", "History", "LatentBO", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
-           "SearchStats", "Strategy", "Study", "StudyStore", "Trial"]
+__all__ = [
+    "STRATEGY_NAMES",
+    "History",
+    "LatentBO",
+    "LocalSearch",
+    "Proposal",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "SearchStats",
+    "Strategy",
+    "Study",
+    "StudyStore",
+    "Trial",
+    "make_strategy",
+]

@@ -5,7 +5,12 @@ from collections.abc import Sequence
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
-from graphvae_nas.search.strategies import LatentBO, LocalSearch, RandomSearch, RegularizedEvolution
+from graphvae_nas.search.strategies import (
+    LatentBO,
+    LocalSearch,
+    RandomSearch,
+    RegularizedEvolution,
+)
 
 STRATEGY_NAMES = ("random", "evolution", "local", "bo", "bo-pool")
 

@@ -12,7 +12,11 @@ import numpy as np
 import torch
 
 from graphvae_nas.datasets import ArchitectureDataset
-from graphvae_nas.vae.metrics import encode_means, prior_metrics, reconstruction_accuracy
+from graphvae_nas.vae.metrics import (
+    encode_means,
+    prior_metrics,
+    reconstruction_accuracy,
+)
 from graphvae_nas.vae.model import GraphVAE
 from graphvae_nas.vae.trainer import autocast_context
 

@@ -16,7 +16,11 @@ from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.vae.batch import DenseGraphs
 from graphvae_nas.vae.model import GraphVAE
-from graphvae_nas.vae.persistence import atomic_torch_save, model_payload, read_model_file
+from graphvae_nas.vae.persistence import (
+    atomic_torch_save,
+    model_payload,
+    read_model_file,
+)
 
 PRECISIONS = ("auto", "fp32", "bf16")
 

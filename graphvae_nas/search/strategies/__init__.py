@@ -1,6 +1,15 @@
 """Search strategies, all behind one protocol so they are compared on equal terms."""
-from graphvae_nas.search.strategies.base import History, Proposal, Strategy, random_unseen
-from graphvae_nas.search.strategies.baselines import LocalSearch, RandomSearch, RegularizedEvolution
+from graphvae_nas.search.strategies.base import (
+           History,
+           Proposal,
+           Strategy,
+           random_unseen,
+)
+from graphvae_nas.search.strategies.baselines import (
+           LocalSearch,
+           RandomSearch,
+           RegularizedEvolution,
+)
 from graphvae_nas.search.strategies.latent_bo import LatentBO
 
 __all__ = ["History", "LatentBO", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
