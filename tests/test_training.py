@@ -144,7 +144,8 @@ def test_default_search_runs_latent_bo_with_real_training(tmp_path, capsys, monk
     assert "best after 10 queries" in stdout and "test_acc" in stdout and "test_f1" in stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["evaluator"]["kind"] == "training" and summary["strategy"]["name"] == "bo"
-    assert summary["trials"] == 10 and summary["best"]["info"]["device"] == "cpu"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    assert summary["trials"] == 10 and summary["best"]["info"]["device"] == device
     tags = [json.loads(line).get("tag") for line in (out / "study.jsonl").read_text().splitlines()
             if '"trial"' in line]
     assert tags.count("random-init") == 8 and len(tags) == 10
