@@ -114,6 +114,22 @@ def test_sampled_architectures_and_neighbours_train(name, dag_space):
 
 
 @pytest.mark.parametrize("name", ["nb201", "nb101", "enas", "dag"])
+def test_decoded_architectures_train(name, dag_space):
+    """What a (here untrained) VAE decodes from random latents builds a network that trains."""
+    from graphvae_nas.vae import GraphVAE, VAEConfig
+
+    space = _spaces(dag_space)[name]
+    torch.manual_seed(0)
+    vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4)).eval()
+    decoded = vae.decode_raw(torch.randn(12, 4), generator=torch.Generator().manual_seed(0))
+    valid = [a for a in decoded if a is not None][:3]
+    assert valid, f"{name}: no valid decode among 12"
+    for arch in valid:
+        space.validate(arch)
+        _train_step(space.to_module(arch, 5, **SMALL[name]), 3, (8, 8), 5)
+
+
+@pytest.mark.parametrize("name", ["nb201", "nb101", "enas", "dag"])
 def test_small_single_channel_and_odd_inputs(name, dag_space):
     """8x8 single-channel digits, an odd size, and batch-of-one inference in eval mode."""
     space = _spaces(dag_space)[name]

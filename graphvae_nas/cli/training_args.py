@@ -23,7 +23,9 @@ def add_training_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
     parser.add_argument("--width", type=int, help="nb201: channels of the first stage C (digits: 8, CIFAR: 16)")
     parser.add_argument("--cells", type=int, help="nb201: cells per stage N (digits: 1, CIFAR: 5)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the GPU when present)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile each network")
+    parser.add_argument("--compile", nargs="?", const=True, default=False, metavar="MODE",
+                        help="torch.compile each network; MODE reduce-overhead replays CUDA graphs "
+                             "(2.5x the eager fp32 speed of NB201 on an H200, after ~50 s of compiling)")
 
 
 def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_acc", progress: bool = False):
