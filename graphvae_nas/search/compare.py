@@ -1,0 +1,114 @@
+"""Compare search strategies on a tabular benchmark over many seeds, in worker processes.
+
+Every strategy runs the same :class:`~graphvae_nas.search.Study` harness against the same
+:class:`~graphvae_nas.evaluation.TabularEvaluator`, so results are comparable: for each budget,
+the reported metric of the best-by-objective architecture (mean and std over seeds), the median
+number of queries to reach the table's optimum, and the search overhead per proposal.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_STATE: dict[str, Any] = {}
+
+
+@dataclass
+class ComparisonSpec:
+    """What to compare: a dataset file, strategies, seeds, budgets and the VAE for BO."""
+
+    dataset: str
+    strategies: Sequence[str]
+    seeds: int = 100
+    budget: int = 150
+    batch_size: int = 5
+    objective: str = "cifar10_valid"
+    report: str = "cifar10_test"
+    model: str | None = None
+    bo_options: dict[str, Any] = field(default_factory=dict)
+    threads_per_worker: int = 1
+
+
+def _init_worker(spec: ComparisonSpec) -> None:
+    import torch
+
+    from graphvae_nas.datasets import load_dataset
+    from graphvae_nas.evaluation import TabularEvaluator
+
+    torch.set_num_threads(spec.threads_per_worker)
+    dataset = load_dataset(spec.dataset, verify=False)
+    _STATE.update(spec=spec, dataset=dataset,
+                  evaluator=TabularEvaluator(dataset, spec.objective, report=[spec.report]))
+    if spec.model:
+        from graphvae_nas.vae.persistence import load_model
+
+        _STATE["model"], _ = load_model(spec.model, space=dataset.space)
+
+
+def _run_one(job: tuple[str, int]) -> dict[str, Any]:
+    from graphvae_nas.search import Study, make_strategy
+
+    name, seed = job
+    spec: ComparisonSpec = _STATE["spec"]
+    dataset = _STATE["dataset"]
+    options = spec.bo_options if name.startswith("bo") else {}
+    strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
+                             candidates=dataset.archs, **options)
+    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed)
+    start = time.perf_counter()
+    study.optimize(spec.budget, batch_size=spec.batch_size)
+    return {"strategy": name, "seed": seed, "seconds": time.perf_counter() - start,
+            "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
+            "objective": [t.objective for t in study.trials],
+            "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
+            "counters": dict(study.stats.strategy)}
+
+
+def run_comparison(spec: ComparisonSpec, workers: int = 1) -> list[dict[str, Any]]:
+    """One run per (strategy, seed), spread over ``workers`` processes."""
+    jobs = [(name, seed) for name in spec.strategies for seed in range(spec.seeds)]
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        return list(pool.map(_run_one, jobs))
+
+
+def best_report_at(run: dict[str, Any], budget: int) -> float:
+    """Report metric of the best-by-objective architecture among the first ``budget`` trials."""
+    pairs = [(o, r) for o, r in zip(run["objective"][:budget], run["report"][:budget]) if o is not None]
+    return max(pairs, key=lambda p: p[0])[1]
+
+
+def queries_to_optimum(run: dict[str, Any], optimum: float) -> int | None:
+    """1-based number of queries until the objective reached ``optimum`` (None: never)."""
+    for i, value in enumerate(run["objective"]):
+        if value is not None and value >= optimum:
+            return i + 1
+    return None
+
+
+def summarise(runs: list[dict[str, Any]], budgets: Sequence[int], optimum: float) -> dict[str, Any]:
+    """Per strategy: mean/std of the report at each budget, median queries to the optimum
+    (runs that never reach it count as infinite), overhead per proposal, strategy counters."""
+    table: dict[str, Any] = {}
+    for name in dict.fromkeys(r["strategy"] for r in runs):
+        mine = [r for r in runs if r["strategy"] == name]
+        row: dict[str, Any] = {}
+        for b in budgets:
+            values = [best_report_at(r, b) for r in mine]
+            row[str(b)] = {"mean": statistics.mean(values),
+                           "std": statistics.pstdev(values) if len(values) > 1 else 0.0}
+        reach = [queries_to_optimum(r, optimum) for r in mine]
+        found = sorted(q for q in reach if q is not None)
+        row["median_queries_to_optimum"] = statistics.median(
+            found + [float("inf")] * (len(reach) - len(found)))
+        row["found_optimum"] = f"{len(found)}/{len(reach)}"
+        row["overhead_s_per_proposal"] = (sum(r["overhead_s"] for r in mine)
+                                          / max(sum(r["proposals"] for r in mine), 1))
+        row["counters"] = {k: sum(r["counters"].get(k, 0) for r in mine)
+                           for k in sorted({k for r in mine for k in r["counters"]})}
+        table[name] = row
+    return table
