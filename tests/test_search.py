@@ -233,8 +233,10 @@ def small_vae(table):
     return model
 
 
-@pytest.mark.parametrize("mode", ["decode", "pool"])
-def test_latent_bo_proposes_only_valid_unseen_architectures(mode, table, small_vae) -> None:
+@pytest.mark.parametrize("mode,options", [("decode", {}), ("pool", {}),
+                                          ("decode", {"trust_region": 0.3, "sequential": True}),
+                                          ("pool", {"pool_shortlist": 7})])
+def test_latent_bo_proposes_only_valid_unseen_architectures(mode, options, table, small_vae) -> None:
     pytest.importorskip("botorch")
     from graphvae_nas.search import LatentBO
 
@@ -242,7 +244,7 @@ def test_latent_bo_proposes_only_valid_unseen_architectures(mode, table, small_v
 
     def run():
         strategy = LatentBO(small_vae, mode=mode, pool=table.archs, n_init=8, samples=5,
-                            num_restarts=2, raw_samples=32)
+                            num_restarts=2, raw_samples=32, **options)
         study = Study(table.space, strategy, evaluator, seed=3)
         study.optimize(24, batch_size=4)
         return study, strategy
@@ -255,3 +257,51 @@ def test_latent_bo_proposes_only_valid_unseen_architectures(mode, table, small_v
     assert "random-init" in tags and ("bo" in tags or "bo-pool" in tags)
     assert strategy.spec()["name"] == ("bo" if mode == "decode" else "bo-pool")
     assert [t.arch for t in run()[0].trials] == [t.arch for t in study.trials]  # deterministic
+
+
+def test_gaussian_copula_ranks_with_ties() -> None:
+    import torch
+
+    from graphvae_nas.search.strategies.latent_bo import gaussian_copula
+
+    y = torch.tensor([[10.0], [91.0], [90.0], [90.0]], dtype=torch.float64)
+    z = gaussian_copula(y).reshape(-1)
+    normal = torch.distributions.Normal(0.0, 1.0)
+    # ranks 1, 4, 2.5, 2.5 of 4 -> quantiles of 0.125, 0.875, 0.5, 0.5
+    expected = normal.icdf(torch.tensor([0.125, 0.875, 0.5, 0.5], dtype=torch.float64))
+    assert torch.allclose(z, expected)
+    assert gaussian_copula(y * 3 + 7).equal(gaussian_copula(y))  # only the order matters
+
+
+def test_trust_region_box_is_centred_on_the_incumbent_and_clipped(table, small_vae) -> None:
+    pytest.importorskip("botorch")
+    import torch
+
+    from graphvae_nas.search import LatentBO
+
+    strategy = LatentBO(small_vae, mode="decode", pool=table.archs, trust_region=0.5)
+    x = strategy._encode(table.archs[:12])
+    y = torch.arange(12, dtype=torch.float64).unsqueeze(-1)
+    _, gp = strategy._acquisition(x, y)
+    box = strategy._search_box(gp, x[-1])
+    assert (box[0] >= strategy.bounds[0]).all() and (box[1] <= strategy.bounds[1]).all()
+    assert ((box[0] <= x[-1]) & (x[-1] <= box[1])).all()
+    assert (box[1] - box[0]).sum() < (strategy.bounds[1] - strategy.bounds[0]).sum()
+
+
+def test_comparison_summary_on_hand_made_runs() -> None:
+    from graphvae_nas.search.compare import best_report_at, queries_to_optimum, summarise
+
+    runs = [{"strategy": "a", "objective": [1.0, 3.0, None, 5.0], "report": [10.0, 30.0, None, 50.0],
+             "overhead_s": 2.0, "proposals": 4, "counters": {"x": 1}},
+            {"strategy": "a", "objective": [5.0, 1.0, 2.0, 2.0], "report": [40.0, 1.0, 2.0, 2.0],
+             "overhead_s": 0.0, "proposals": 4, "counters": {"x": 2}},
+            {"strategy": "b", "objective": [1.0, 2.0, 3.0, 4.0], "report": [1.0, 2.0, 3.0, 4.0],
+             "overhead_s": 0.0, "proposals": 4, "counters": {}}]
+    assert best_report_at(runs[0], 2) == 30.0 and best_report_at(runs[0], 4) == 50.0
+    assert queries_to_optimum(runs[0], 5.0) == 4 and queries_to_optimum(runs[2], 5.0) is None
+    table = summarise(runs, [2, 4], optimum=5.0)
+    assert table["a"]["2"] == {"mean": 35.0, "std": 5.0} and table["a"]["4"]["mean"] == 45.0
+    assert table["a"]["median_queries_to_optimum"] == 2.5 and table["a"]["found_optimum"] == "2/2"
+    assert table["b"]["median_queries_to_optimum"] == float("inf")
+    assert table["a"]["overhead_s_per_proposal"] == 0.25 and table["a"]["counters"] == {"x": 3}
