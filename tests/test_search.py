@@ -235,6 +235,7 @@ def small_vae(table):
 
 @pytest.mark.parametrize("mode,options", [("decode", {}), ("pool", {}),
                                           ("decode", {"trust_region": 0.3, "sequential": True}),
+                                          ("decode", {"rerank": True}),
                                           ("pool", {"pool_shortlist": 7})])
 def test_latent_bo_proposes_only_valid_unseen_architectures(mode, options, table, small_vae) -> None:
     pytest.importorskip("botorch")

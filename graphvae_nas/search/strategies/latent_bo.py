@@ -12,6 +12,8 @@ the normal quantiles of their ranks, ``copula=True``, then standardised); a batc
 * **pool mode** (as arch2vec does) optimises it over the encoded, not yet evaluated members of
   a finite pool with ``optimize_acqf_discrete``.
 
+``rerank`` makes decode mode keep, among all distinct unseen decodes of the optimised points
+(and of jittered copies), those the acquisition scores highest at their own encoded means;
 ``trust_region`` restricts decode mode's search to a box around the best point (TuRBO's shape).
 Hyper-parameter fits and acquisition optimisation are capped (``fit_maxiter``,
 ``acq_maxiter``): on NAS-Bench-201 with a 16-dimensional latent space a round of 5 proposals
@@ -66,7 +68,7 @@ class LatentBO:
                  num_restarts: int = 4, raw_samples: int = 256, max_jitter: int = 5,
                  trust_region: float | None = None, fit_maxiter: int = 100, acq_maxiter: int = 50,
                  mc_samples: int = 128, copula: bool = True, sequential: bool = False,
-                 pool_shortlist: int = 500, model_name: str = "") -> None:
+                 pool_shortlist: int = 500, rerank: bool = False, model_name: str = "") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         if acquisition not in ACQUISITIONS:
@@ -93,6 +95,7 @@ class LatentBO:
         self.copula = copula
         self.sequential = sequential
         self.pool_shortlist = pool_shortlist
+        self.rerank = rerank
         self.model_name = model_name
         self.counters: dict[str, float] = {"invalid_decodes": 0, "seen_decodes": 0,
                                            "jittered": 0, "random_fallbacks": 0}
@@ -109,6 +112,7 @@ class LatentBO:
                 "trust_region": self.trust_region, "fit_maxiter": self.fit_maxiter,
                 "acq_maxiter": self.acq_maxiter, "mc_samples": self.mc_samples, "copula": self.copula,
                 "sequential": self.sequential, "pool_shortlist": self.pool_shortlist,
+                "rerank": self.rerank,
                 "model": self.model_name}
 
     # ------------------------------------------------------------------ latents
@@ -209,6 +213,8 @@ class LatentBO:
         out: list[Proposal] = []
         generator = torch.Generator().manual_seed(seed)
         scale = (self.bounds[1] - self.bounds[0]) * 0.05
+        if self.rerank:
+            return self._rerank_decodes(acq, points, scale, history, n, seed, generator)
         for point in points:
             arch = None
             for attempt in range(self.max_jitter + 1):
@@ -227,6 +233,32 @@ class LatentBO:
                 continue
             taken.add(arch.canonical_hash)
             out.append(Proposal(arch, "bo"))
+        return out
+
+    def _rerank_decodes(self, acq, points: torch.Tensor, scale: torch.Tensor, history: History,
+                        n: int, seed: int, generator: torch.Generator) -> list[Proposal]:
+        """Decode every point and ``max_jitter`` jittered copies ``samples`` times each, encode
+        the distinct unseen decodes, and keep the ``n`` the acquisition scores highest at their
+        own latent means (where the GP's training inputs live), not at the optimised points."""
+        jitters = [points] + [points + scale * torch.randn(points.shape, generator=generator,
+                                                           dtype=points.dtype)
+                              for _ in range(self.max_jitter)]
+        z = torch.cat(jitters).float().repeat_interleave(self.samples, 0)
+        decoded = self.model.decode_raw(z, generator=generator)
+        valid = [a for a in decoded if a is not None]
+        self.counters["invalid_decodes"] += len(decoded) - len(valid)
+        fresh = list({a.canonical_hash: a for a in valid if a.canonical_hash not in history.seen}.values())
+        self.counters["seen_decodes"] += len(valid) - sum(a.canonical_hash not in history.seen for a in valid)
+        out: list[Proposal] = []
+        if fresh:
+            with torch.no_grad():
+                scores = acq(self._encode(fresh).unsqueeze(1)).reshape(-1)
+            out = [Proposal(fresh[int(i)], "bo") for i in scores.argsort(descending=True, stable=True)[:n]]
+        if len(out) < n:
+            self.counters["random_fallbacks"] += n - len(out)
+            taken = set(history.seen) | {p.arch.canonical_hash for p in out}
+            out += random_unseen(self.space, history, random.Random(seed), n - len(out), exclude=taken,
+                                 tag="bo-random-fallback")
         return out
 
     def _decode_unseen(self, z: torch.Tensor, taken: set[str],
