@@ -24,11 +24,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graphvae_nas.datasets import load_dataset  # noqa: E402
-from graphvae_nas.evaluation import TabularEvaluator  # noqa: E402
-from graphvae_nas.search import History, make_strategy  # noqa: E402
-from graphvae_nas.search.compare import ComparisonSpec, run_comparison, summarise  # noqa: E402
-from graphvae_nas.vae.persistence import load_model  # noqa: E402
+from graphvae_nas.datasets import load_dataset
+from graphvae_nas.evaluation import TabularEvaluator
+from graphvae_nas.search import History, make_strategy
+from graphvae_nas.search.compare import ComparisonSpec, run_comparison, summarise
+from graphvae_nas.vae.persistence import load_model
 
 
 def round_at_150(dataset, model_path: str, batch: int) -> dict[str, float]:

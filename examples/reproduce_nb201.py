@@ -23,7 +23,12 @@ import os
 import time
 from pathlib import Path
 
-from graphvae_nas.search.compare import ComparisonSpec, best_report_at, run_comparison, summarise
+from graphvae_nas.search.compare import (
+    ComparisonSpec,
+    best_report_at,
+    run_comparison,
+    summarise,
+)
 
 
 def main() -> None:

@@ -291,7 +291,11 @@ def test_trust_region_box_is_centred_on_the_incumbent_and_clipped(table, small_v
 
 
 def test_comparison_summary_on_hand_made_runs() -> None:
-    from graphvae_nas.search.compare import best_report_at, queries_to_optimum, summarise
+    from graphvae_nas.search.compare import (
+        best_report_at,
+        queries_to_optimum,
+        summarise,
+    )
 
     runs = [{"strategy": "a", "objective": [1.0, 3.0, None, 5.0], "report": [10.0, 30.0, None, 50.0],
              "overhead_s": 2.0, "proposals": 4, "counters": {"x": 1}},
