@@ -71,6 +71,10 @@ class LatentBO:
                  pool_shortlist: int = 500, rerank: bool = False, model_name: str = "") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
+        try:
+            import botorch  # noqa: F401
+        except ImportError:
+            raise GraphVAENASError('latent BO needs BoTorch: pip install "graphvae_nas[bo]"') from None
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {ACQUISITIONS}")
         if mode == "pool" and not pool:
