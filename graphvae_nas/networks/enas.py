@@ -24,8 +24,7 @@ from graphvae_nas.networks.ops import (
     check_network_args,
     pool3x3,
 )
-
-ENAS_OPS = ("conv3x3", "sep_conv3x3", "conv5x5", "sep_conv5x5", "avg_pool3x3", "max_pool3x3")
+from graphvae_nas.spaces.enas import ENAS_OPS  # the space owns its op vocabulary
 
 
 def enas_op(name: str, channels: int) -> nn.Module:

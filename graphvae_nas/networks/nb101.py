@@ -26,8 +26,7 @@ from graphvae_nas.networks.ops import (
     check_network_args,
     halve,
 )
-
-NB101_OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
+from graphvae_nas.spaces.nb101 import NB101_OPS  # the space owns its op vocabulary
 
 
 def nb101_op(name: str, channels: int) -> nn.Module:

@@ -27,10 +27,10 @@ from graphvae_nas.networks.ops import (
     count_parameters,
     pool3x3,
 )
+from graphvae_nas.spaces.nb201 import NB201_OPS  # the space owns its op vocabulary
 
 CELL_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 """Cell edges in the order of the official string (same as ``graphvae_nas.spaces.nb201``)."""
-NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 
 
 def nb201_op(name: str, channels: int) -> nn.Module:
