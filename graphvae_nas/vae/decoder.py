@@ -88,24 +88,29 @@ class DagDecoder(nn.Module):
         count, n = graphs.types.shape
         x = self._gru_input(one_hot_types(graphs.types, self.num_types, z.dtype))
         state = self.gru(x[:, 0], torch.tanh(self.fc_init(z)))
-        states, messages = [state], [self.message(state, 0)]
-        edge_states = []            # per free pair (u, v): v's state before deciding u -> v
+        # The GRU's hidden-side product is linear in its hidden input, the partial sums below:
+        # W_hh S_k = sum_{u >= k} a_uv (W_hh m_u). Projecting each message once and summing the
+        # projections replaces one GEMM row per (edge, state) by one per node.
+        input_side = F.linear(x[:, 1:], self.gru.weight_ih, self.gru.bias_ih)  # [count, n-1, 3h]
+        message = self.message(state, 0)
+        messages, projected = [message], [F.linear(message, self.gru.weight_hh)]
+        states, edge_states = [state], []   # edge_states: per free pair (u, v), v's state before u -> v
         for v in range(1, n):
             free = self.free_sources[v]
-            # partial sums S_k = sum_{u >= k} a_uv m_u; the state before deciding u uses S_{u+1}
-            contrib = graphs.adj[:, :v, v].unsqueeze(-1) * torch.stack(messages, 1)
-            partial = torch.cat([contrib.flip(1).cumsum(1).flip(1),
-                                 contrib.new_zeros(count, 1, contrib.shape[-1])], 1)
             needed = [0] + [u + 1 for u in free]
-            agg = partial[:, needed]                                    # [count, k, hidden]
-            xv = x[:, v].unsqueeze(1).expand(-1, len(needed), -1)
-            all_states = self.gru(xv.reshape(-1, xv.shape[-1]),
-                                  agg.reshape(-1, agg.shape[-1])).view(count, len(needed), -1)
+            # partial sums S_k = sum_{u >= k} a_uv m_u; the state before deciding u uses S_{u+1}
+            weights = self._suffix_weights(graphs.adj[:, :v, v], needed)   # [count, k, v]
+            agg = torch.bmm(weights, torch.stack(messages, 1))
+            hidden_side = torch.bmm(weights.to(projected[0].dtype), torch.stack(projected, 1))
+            all_states = self._gru_from_parts(input_side[:, v - 1].unsqueeze(1), hidden_side, agg)
             state = all_states[:, 0]
             if free:
                 edge_states.append(all_states[:, 1:])
             states.append(state)
-            messages.append(self.message(state, v))
+            if v < n - 1:
+                message = self.message(state, v)
+                messages.append(message)
+                projected.append(F.linear(message, self.gru.weight_hh))
 
         stacked = torch.stack(states, 1)                                # [count, n, hidden]
         logits = self.add_vertex(stacked[:, :-1])                       # type of v from v - 1
@@ -119,13 +124,33 @@ class DagDecoder(nn.Module):
         if not pairs[0]:
             return type_ll, z.new_zeros(())
         sources, targets = pairs
-        src = self.edge_source(stacked[:, sources])                     # [count, P, 4h]
+        src = self.edge_source(stacked[:, :-1]).index_select(
+            1, torch.tensor(sources, device=z.device))                  # [count, P, 4h]
         edge_logits = self._full(self._edge_logits(src, torch.cat(edge_states, 1)))
         truth = graphs.adj[:, sources, targets].to(edge_logits.dtype)
         ll = -F.binary_cross_entropy_with_logits(edge_logits, truth, reduction="none")
         live = graphs.num_nodes.unsqueeze(1) > torch.tensor(targets, device=z.device)
         edge_ll = torch.where(live, ll, torch.zeros_like(ll)).sum()
         return type_ll, edge_ll
+
+    @staticmethod
+    def _suffix_weights(edges: torch.Tensor, needed: list[int]) -> torch.Tensor:
+        """``w[:, i, u] = edges[:, u]`` where ``u >= needed[i]``, else 0: multiplied by the
+        stacked messages it gives the suffix sums ``sum_{u >= needed[i]} a_u m_u``."""
+        sources = torch.arange(edges.shape[1], device=edges.device)
+        starts = torch.tensor(needed, device=edges.device).unsqueeze(1)
+        return edges.unsqueeze(1) * (sources >= starts).to(edges.dtype)
+
+    def _gru_from_parts(self, input_side: torch.Tensor, hidden_side: torch.Tensor,
+                        hidden: torch.Tensor) -> torch.Tensor:
+        """``nn.GRUCell`` given ``W_ih x + b_ih`` and ``W_hh h`` (without ``b_hh``) precomputed."""
+        hidden_side = hidden_side + self.gru.bias_hh
+        i_r, i_z, i_n = input_side.chunk(3, -1)
+        h_r, h_z, h_n = hidden_side.chunk(3, -1)
+        reset = torch.sigmoid(i_r + h_r)
+        update = torch.sigmoid(i_z + h_z)
+        candidate = torch.tanh(i_n + reset * h_n)
+        return candidate + update * (hidden - candidate)
 
     def _free_pairs(self, n: int) -> tuple[list[int], list[int]]:
         """Sources and targets of the free edges among the first ``n`` positions, in the order
