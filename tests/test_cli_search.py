@@ -55,6 +55,8 @@ def test_search_errors(table_file, tmp_path, capsys) -> None:
     assert rc == 2 and "space" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo")
     assert rc == 2 and "needs a trained VAE" in err
+    rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo", "--bo-options", "{bad")
+    assert rc == 2 and "--bo-options is not valid JSON" in err
     rc, _, err = run(capsys, "search", "--dataset", table_file, "--objective", "score", "--strategy",
                      "random", "--budget", "5000", "--out", tmp_path / "big")
     assert rc == 2 and "larger than the space" in err

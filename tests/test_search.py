@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -21,7 +22,9 @@ from graphvae_nas.search import (
     RegularizedEvolution,
     Study,
     StudyStore,
+    make_strategy,
 )
+from graphvae_nas.search.strategies.latent_bo import gaussian_copula
 from graphvae_nas.spaces import get_space
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,8 +237,12 @@ def small_vae(table):
 
 
 @pytest.mark.parametrize("mode,options", [("decode", {}), ("pool", {}),
-                                          ("decode", {"trust_region": 0.3, "sequential": True}),
-                                          ("decode", {"rerank": True}),
+                                          ("decode", {"rerank": False}),
+                                          ("decode", {"rerank": False, "trust_region": 0.3,
+                                                      "sequential": True}),
+                                          ("decode", {"neighbourhood": 0, "explore": 0}),
+                                          ("decode", {"neighbourhood": 200, "explore": 0,
+                                                      "pool_shortlist": 7}),
                                           ("pool", {"pool_shortlist": 7})])
 def test_latent_bo_proposes_only_valid_unseen_architectures(mode, options, table, small_vae) -> None:
     pytest.importorskip("botorch")
@@ -260,10 +267,46 @@ def test_latent_bo_proposes_only_valid_unseen_architectures(mode, options, table
     assert [t.arch for t in run()[0].trials] == [t.arch for t in study.trials]  # deterministic
 
 
-def test_gaussian_copula_ranks_with_ties() -> None:
+def test_decode_mode_chooses_among_decoded_candidates_by_acquisition(table, small_vae) -> None:
+    pytest.importorskip("botorch")
     import torch
 
-    from graphvae_nas.search.strategies.latent_bo import gaussian_copula
+    from graphvae_nas.search import LatentBO
+
+    strategy = LatentBO(small_vae, mode="decode", box_data=table.archs, n_init=8,
+                        neighbourhood=300, explore=300, num_restarts=2, raw_samples=32)
+    study = Study(table.space, strategy, TabularEvaluator(table, "score"), seed=1)
+    study.optimize(8)
+    history = study.history
+    proposals = strategy.propose(history, 4, random.Random(5))
+    assert [p.tag for p in proposals] == ["bo"] * 4
+    assert strategy.counters["decoded_candidates"] >= 4 and strategy.counters["random_fallbacks"] == 0
+    assert not {p.arch.canonical_hash for p in proposals} & history.seen
+    # the same acquisition as inside propose (same seed): the first pick scores highest alone
+    scored = history.scored()
+    x = strategy._encode([a for a, _ in scored])
+    y = torch.tensor([v for _, v in scored], dtype=torch.float64).unsqueeze(-1)
+    with torch.random.fork_rng():
+        torch.manual_seed(random.Random(5).getrandbits(62))
+        acq, _ = strategy._acquisition(x, gaussian_copula(y))
+    with torch.no_grad():
+        first = acq(strategy._encode([proposals[0].arch]).unsqueeze(1))
+        others = acq(strategy._encode([p.arch for p in proposals[1:]]).unsqueeze(1))
+    assert (first >= others - 1e-9).all()
+
+
+def test_latent_bo_rejects_negative_candidate_counts(table, small_vae) -> None:
+    pytest.importorskip("botorch")
+    from graphvae_nas.search import LatentBO
+
+    with pytest.raises(ValueError, match="explore"):
+        LatentBO(small_vae, box_data=table.archs, explore=-1)
+    with pytest.raises(GraphVAENASError, match="unknown latent BO option.*explor"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, explor=10)
+
+
+def test_gaussian_copula_ranks_with_ties() -> None:
+    import torch
 
     y = torch.tensor([[10.0], [91.0], [90.0], [90.0]], dtype=torch.float64)
     z = gaussian_copula(y).reshape(-1)

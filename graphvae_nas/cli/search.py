@@ -35,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", choices=STRATEGY_NAMES, default="bo")
     p.add_argument("--model", help="trained VAE for bo / bo-pool (default when training: a small "
                                    "VAE of the space, trained once and cached)")
+    p.add_argument("--bo-options", default="{}",
+                   help='JSON of LatentBO options for bo / bo-pool, e.g. \'{"acquisition": "ucb"}\'')
     p.add_argument("--budget", type=int, help="architectures to evaluate (150 tabular, 24 training)")
     p.add_argument("--batch-size", type=int, help="architectures proposed per round (5 tabular, 4 training)")
     p.add_argument("--seed", type=int, default=0)
@@ -91,6 +93,7 @@ def _strategy(args: argparse.Namespace, space, candidates):
 
     if args.strategy not in ("bo", "bo-pool"):
         return make_strategy(args.strategy)
+    bo_options = _bo_options(args.bo_options)
     if args.model:
         from graphvae_nas.vae.default_model import training_architectures
         from graphvae_nas.vae.persistence import load_model
@@ -107,7 +110,18 @@ def _strategy(args: argparse.Namespace, space, candidates):
         model, candidates, path = default_model(space)
         name = path.name
     options = {"n_init": 8} if candidates is not None and args.dataset is None else {}
+    options.update(bo_options)
     return make_strategy(args.strategy, model=model, model_name=name, candidates=candidates, **options)
+
+
+def _bo_options(text: str) -> dict:
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GraphVAENASError(f"--bo-options is not valid JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise GraphVAENASError("--bo-options must be a JSON object of LatentBO options")
+    return options
 
 
 def cmd_search(args: argparse.Namespace) -> None:

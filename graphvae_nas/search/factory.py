@@ -1,6 +1,7 @@
 """Strategies by name, as the command line and the examples choose them."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 from graphvae_nas.errors import GraphVAENASError
@@ -34,6 +35,12 @@ def make_strategy(name: str, *, model=None, model_name: str = "",
                                    "`graphvae-nas vae train`)")
         if not candidates:
             raise GraphVAENASError(f"strategy {name!r} needs candidate architectures for its latent box")
+        known = set(inspect.signature(LatentBO).parameters) - {"model", "mode", "pool", "box_data",
+                                                                "model_name"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise GraphVAENASError(f"unknown latent BO option(s) {', '.join(unknown)} "
+                                   f"(known: {', '.join(sorted(known))})")
         mode = "decode" if name == "bo" else "pool"
         return LatentBO(model, mode=mode, pool=candidates if mode == "pool" else None,
                         box_data=candidates, model_name=model_name, **options)

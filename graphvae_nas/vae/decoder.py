@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from graphvae_nas.spaces.constraints import FORCED, FREE, GenerationConstraints
 from graphvae_nas.vae.batch import PAD, DenseGraphs
 from graphvae_nas.vae.config import VAEConfig
-from graphvae_nas.vae.encoders import GatedMessage, one_hot_types
+from graphvae_nas.vae.encoders import GatedMessage, gru_step, one_hot_types
 
 
 class DagDecoder(nn.Module):
@@ -85,7 +85,7 @@ class DagDecoder(nn.Module):
         Only the recurrence (node states and their messages) runs position by position; the
         type and edge heads, which feed nothing back, run once over all positions at the end.
         """
-        count, n = graphs.types.shape
+        n = graphs.types.shape[1]
         x = self._gru_input(one_hot_types(graphs.types, self.num_types, z.dtype))
         state = self.gru(x[:, 0], torch.tanh(self.fc_init(z)))
         # The GRU's hidden-side product is linear in its hidden input, the partial sums below:
@@ -102,7 +102,7 @@ class DagDecoder(nn.Module):
             weights = self._suffix_weights(graphs.adj[:, :v, v], needed)   # [count, k, v]
             agg = torch.bmm(weights, torch.stack(messages, 1))
             hidden_side = torch.bmm(weights.to(projected[0].dtype), torch.stack(projected, 1))
-            all_states = self._gru_from_parts(input_side[:, v - 1].unsqueeze(1), hidden_side, agg)
+            all_states = gru_step(input_side[:, v - 1].unsqueeze(1), hidden_side + self.gru.bias_hh, agg)
             state = all_states[:, 0]
             if free:
                 edge_states.append(all_states[:, 1:])
@@ -140,17 +140,6 @@ class DagDecoder(nn.Module):
         sources = torch.arange(edges.shape[1], device=edges.device)
         starts = torch.tensor(needed, device=edges.device).unsqueeze(1)
         return edges.unsqueeze(1) * (sources >= starts).to(edges.dtype)
-
-    def _gru_from_parts(self, input_side: torch.Tensor, hidden_side: torch.Tensor,
-                        hidden: torch.Tensor) -> torch.Tensor:
-        """``nn.GRUCell`` given ``W_ih x + b_ih`` and ``W_hh h`` (without ``b_hh``) precomputed."""
-        hidden_side = hidden_side + self.gru.bias_hh
-        i_r, i_z, i_n = input_side.chunk(3, -1)
-        h_r, h_z, h_n = hidden_side.chunk(3, -1)
-        reset = torch.sigmoid(i_r + h_r)
-        update = torch.sigmoid(i_z + h_z)
-        candidate = torch.tanh(i_n + reset * h_n)
-        return candidate + update * (hidden - candidate)
 
     def _free_pairs(self, n: int) -> tuple[list[int], list[int]]:
         """Sources and targets of the free edges among the first ``n`` positions, in the order

@@ -34,6 +34,23 @@ class GatedMessage(nn.Module):
         else:
             self.gate_position = self.mapper_position = None
 
+    def fused_weight(self) -> torch.Tensor:
+        """Gate and mapper weights stacked ``[2h, h]`` (one product for both), cast once to
+        the autocast dtype when autocast is on (it would cast a derived weight at every use)."""
+        weight = torch.cat([self.gate.weight, self.mapper.weight])
+        if torch.is_autocast_enabled(weight.device.type):
+            weight = weight.to(torch.get_autocast_dtype(weight.device.type))
+        return weight
+
+    def fused_offsets(self, positions: range) -> torch.Tensor:
+        """Per step, the bias of :meth:`fused_weight`'s product: gate bias and, with vertex ids,
+        the position terms of the step's position ``[len(positions), 2h]``."""
+        bias = torch.cat([self.gate.bias, torch.zeros_like(self.gate.bias)])
+        if self.gate_position is None:
+            return bias.expand(len(positions), -1)
+        index = torch.tensor(list(positions), device=bias.device)
+        return torch.cat([self.gate_position, self.mapper_position], -1)[index] + bias
+
     def forward(self, h: torch.Tensor, position: int) -> torch.Tensor:
         gate, mapped = self.gate(h), self.mapper(h)
         if self.gate_position is not None:
@@ -64,28 +81,47 @@ class DagEncoder(nn.Module):
     def forward(self, graphs: DenseGraphs) -> tuple[torch.Tensor, torch.Tensor]:
         x = one_hot_types(graphs.types, self.num_types, graphs.adj.dtype)
         count, n = graphs.types.shape
-        hidden = self.gru_forward.hidden_size
-        zero = x.new_zeros(count, hidden)
-        states, messages = [], []
-        for v in range(n):
-            agg = zero if v == 0 else torch.bmm(
-                graphs.adj[:, :v, v].unsqueeze(1), torch.stack(messages, 1)).squeeze(1)
-            h = self.gru_forward(x[:, v], agg)
-            states.append(h)
-            messages.append(self.msg_forward(h, v))
+        states = self._pass(x, graphs.adj, self.gru_forward, self.msg_forward, range(n))
         last = graphs.num_nodes - 1
         hg = torch.stack(states, 1)[torch.arange(count, device=last.device), last]
         if self.bidirectional:
-            back_states: list[torch.Tensor] = [zero] * n
-            back_msgs: list[torch.Tensor] = [zero] * n
-            for v in range(n - 1, -1, -1):
-                agg = zero if v == n - 1 else torch.bmm(
-                    graphs.adj[:, v, v + 1:].unsqueeze(1), torch.stack(back_msgs[v + 1:], 1)).squeeze(1)
-                h = self.gru_backward(x[:, v], agg)
-                back_states[v] = h
-                back_msgs[v] = self.msg_backward(h, v)
-            hg = self.unify(torch.cat([hg, back_states[0]], dim=-1))
+            # the reverse pass is the forward pass over the reversed graph
+            back = self._pass(x.flip(1), graphs.adj.flip(1, 2).transpose(1, 2),
+                              self.gru_backward, self.msg_backward, range(n - 1, -1, -1))
+            hg = self.unify(torch.cat([hg, back[-1]], dim=-1))
         return self.fc_mu(hg), self.fc_logvar(hg)
+
+    @staticmethod
+    def _pass(x: torch.Tensor, adj: torch.Tensor, gru: nn.GRUCell, message: GatedMessage,
+              positions: range) -> list[torch.Tensor]:
+        """States of one pass in topological order of ``adj``; ``positions`` are the original
+        positions the steps correspond to (for the messages' position terms). The GRU's input
+        side, which depends only on node types, is computed for all positions at once, and the
+        message's gate and mapper share one product."""
+        count, n, _ = x.shape
+        input_side = F.linear(x, gru.weight_ih, gru.bias_ih)
+        weight, offsets = message.fused_weight(), message.fused_offsets(positions)
+        agg = x.new_zeros(count, gru.hidden_size)
+        states, messages = [], []
+        for v in range(n):
+            if v:
+                agg = torch.bmm(adj[:, :v, v].unsqueeze(1), torch.stack(messages, 1)).squeeze(1)
+            h = gru_step(input_side[:, v], F.linear(agg, gru.weight_hh, gru.bias_hh), agg)
+            states.append(h)
+            gate, mapped = F.linear(h, weight, offsets[v]).chunk(2, -1)
+            messages.append(torch.sigmoid(gate) * mapped)
+        return states
+
+
+def gru_step(input_side: torch.Tensor, hidden_side: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """``nn.GRUCell`` from its two affine parts ``W_ih x + b_ih`` and ``W_hh h + b_hh``,
+    computed by the caller (gate order r, z, n as in PyTorch)."""
+    i_r, i_z, i_n = input_side.chunk(3, -1)
+    h_r, h_z, h_n = hidden_side.chunk(3, -1)
+    reset = torch.sigmoid(i_r + h_r)
+    update = torch.sigmoid(i_z + h_z)
+    candidate = torch.tanh(i_n + reset * h_n)
+    return candidate + update * (hidden - candidate)
 
 
 class GinEncoder(nn.Module):
