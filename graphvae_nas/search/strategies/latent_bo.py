@@ -20,11 +20,11 @@ the normal quantiles of their ranks, ``copula=True``, then standardised); a batc
 
 Both modes choose among many encoded candidates the same way: the ``pool_shortlist`` best by
 analytic log-EI, then the greedy batch of ``optimize_acqf_discrete``. On NAS-Bench-201 decode
-mode decodes about 5,000 latent points a round, of which about a thousand are new valid cells.
+mode decodes about 5,000 latent points a round, about 3,300 distinct cells not evaluated yet.
 ``trust_region`` restricts the continuous search to a box around the best point (TuRBO's shape).
 Hyper-parameter fits and acquisition optimisation are capped (``fit_maxiter``,
 ``acq_maxiter``): on NAS-Bench-201 with a 16-dimensional latent space a round of 5 proposals
-at 150 observations costs about 0.9 s on one CPU core. The first ``n_init`` architectures are
+at 150 observations costs about 1 s on one CPU core. The first ``n_init`` architectures are
 random. The strategy is a function of the history and
 the generator it is given, so resumed studies follow the same trajectory.
 """
