@@ -124,7 +124,8 @@ class LatentBO:
         box_mu = self._encode(box_source)
         self.bounds = torch.stack([box_mu.min(0).values, box_mu.max(0).values])
         self.pool = list(pool) if pool is not None else None
-        self._pool_mu = self._encode(self.pool) if self.pool is not None else None
+        if self.pool is not None:
+            self._encode(self.pool)  # every pool member's latent mean, cached once
 
     def spec(self) -> dict[str, Any]:
         return {"name": "bo" if self.mode == "decode" else "bo-pool", "mode": self.mode,
