@@ -108,8 +108,9 @@ class DagEncoder(nn.Module):
                 agg = torch.bmm(adj[:, :v, v].unsqueeze(1), torch.stack(messages, 1)).squeeze(1)
             h = gru_step(input_side[:, v], F.linear(agg, gru.weight_hh, gru.bias_hh), agg)
             states.append(h)
-            gate, mapped = F.linear(h, weight, offsets[v]).chunk(2, -1)
-            messages.append(torch.sigmoid(gate) * mapped)
+            if v < n - 1:  # the last node's message has no receiver
+                gate, mapped = F.linear(h, weight, offsets[v]).chunk(2, -1)
+                messages.append(torch.sigmoid(gate) * mapped)
         return states
 
 

@@ -288,8 +288,9 @@ class LatentBO:
         decoded = self.model.decode_raw(z.float(), generator=generator)
         valid = [a for a in decoded if a is not None]
         self.counters["invalid_decodes"] += len(decoded) - len(valid)
-        fresh = list({a.canonical_hash: a for a in valid if a.canonical_hash not in history.seen}.values())
-        self.counters["seen_decodes"] += len(valid) - sum(a.canonical_hash not in history.seen for a in valid)
+        unseen = [a for a in valid if a.canonical_hash not in history.seen]
+        self.counters["seen_decodes"] += len(valid) - len(unseen)
+        fresh = list({a.canonical_hash: a for a in unseen}.values())
         self.counters["decoded_candidates"] += len(fresh)
         out = self._select(acq, gp, float(y.max()), fresh, n, "bo") if fresh else []
         if len(out) < n:
