@@ -3,7 +3,8 @@
 Measures, on D-VAE's ENAS training data (hidden 501, latent 56, bidirectional):
 
 * training throughput (graphs/s, optimiser step included) at batch 32 and larger batches, for
-  1 and 2 CPU threads, in fp32 and in bf16 autocast where the CPU has fast bf16;
+  1 and 2 CPU threads, in fp32 and in bf16 autocast where the CPU has fast bf16; the median
+  of ``--repeats`` measurements (shared machines vary by some 10 % from run to run);
 * stochastic decoding throughput (graphs/s);
 * the time of the full generative evaluation: reconstruction (1,902 test graphs x 10 encodings
   x 10 decodes) plus validity, uniqueness and novelty (1,000 prior samples x 10 decodes);
@@ -13,13 +14,15 @@ Reference (D-VAE's own code, same machine, as given in the issue): about 80 grap
 with 2 threads (60 with 1), about 476 graphs/s stochastic decoding, about 8.5 minutes for the
 reconstruction test. Timings use a freshly initialised model: cost does not depend on the weights
 for fixed-size spaces such as ENAS. Usage:
-``python benchmarks/bench_vae.py [--data-dir ../shared/data] [--quick] [--device cpu]``.
+``python benchmarks/bench_vae.py [--data-dir ../shared/data] [--quick] [--device cpu]
+[--repeats 3]``.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from graphvae_nas.datasets import dvae_enas_split, read_dvae_enas
 from graphvae_nas.spaces import get_space
 from graphvae_nas.vae import GraphVAE, VAEConfig
+from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.metrics import (
     encode_means,
     prior_metrics,
@@ -71,6 +75,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke test)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="training measurements per setting; the median is reported")
     args = parser.parse_args()
     source = args.data_dir / "enas" / "final_structures6.txt"
     if not source.exists():
@@ -85,15 +91,20 @@ def main() -> None:
     batches = [32, 128] if args.quick else [32, 64, 128, 256]
     report: dict[str, object] = {"device": str(device), "config": model.config.to_dict(),
                                  "dvae_reference": DVAE_REFERENCE, "train_graphs_per_s": {},
-                                 "epoch_s": {}}
+                                 "train_graphs_per_s_runs": {}, "epoch_s": {},
+                                 # as train_vae does on the CPU
+                                 "retain_freed_memory": device.type == "cpu" and retain_freed_memory()}
     for threads in thread_counts:
         torch.set_num_threads(threads)
         for precision in precisions:
             for batch in batches:
                 steps = max(3, (256 if args.quick else 2048) // batch)
-                rate = train_throughput(model, graphs, batch, precision, steps)
+                runs = [train_throughput(model, graphs, batch, precision, steps)
+                        for _ in range(max(1, args.repeats))]
+                rate = statistics.median(runs)
                 key = f"threads{threads}_{precision}_batch{batch}"
                 report["train_graphs_per_s"][key] = round(rate, 1)
+                report["train_graphs_per_s_runs"][key] = [round(r, 1) for r in runs]
                 report["epoch_s"][key] = round(len(train) / rate, 2)  # one pass over the 17,118 graphs
                 print(f"{key}: {rate:.0f} graphs/s", file=sys.stderr)
     torch.set_num_threads(thread_counts[-1])

@@ -355,3 +355,18 @@ def test_evaluate_vae_reports_every_metric() -> None:
     assert result["validity"] == 1.0
     assert result["rmse"] > 0 and -1.0 <= result["pearson"] <= 1.0
     assert set(result["seconds"]) >= {"reconstruction", "prior", "predictive", "generative_total"}
+
+
+def test_retain_freed_memory_applies_on_glibc_and_can_be_disabled(monkeypatch) -> None:
+    import platform
+    import sys
+
+    from graphvae_nas.vae import allocator
+
+    monkeypatch.setattr(allocator, "_applied", False)
+    monkeypatch.setenv(allocator.DISABLE_VARIABLE, "1")
+    assert allocator.retain_freed_memory() is False
+    monkeypatch.delenv(allocator.DISABLE_VARIABLE)
+    on_glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert allocator.retain_freed_memory() is on_glibc
+    assert allocator.retain_freed_memory() is on_glibc   # repeated calls are harmless

@@ -22,6 +22,7 @@ from graphvae_nas.spaces.constraints import FORCED, FREE, GenerationConstraints
 from graphvae_nas.vae.batch import PAD, DenseGraphs
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.encoders import GatedMessage, gru_step, one_hot_types
+from graphvae_nas.vae.recurrence import dag_gru_recurrence
 
 
 class DagDecoder(nn.Module):
@@ -41,6 +42,9 @@ class DagDecoder(nn.Module):
         # per target position: free sources, newest first (the order edges are decided in)
         self.free_sources = [[u for u in range(v - 1, -1, -1) if self.edge_rule[u, v] == FREE]
                              for v in range(self.max_nodes)]
+        # the partial sums each position's states need: all predecessors (the node state), and
+        # for each free source u those from u + 1 on (v's state before deciding u -> v)
+        self.suffix_starts = [[0] + [u + 1 for u in sources] for sources in self.free_sources]
         self.forced_sources = [[u for u in range(v) if self.edge_rule[u, v] == FORCED]
                                for v in range(self.max_nodes)]
         self.positions = config.decoder_positions
@@ -87,32 +91,16 @@ class DagDecoder(nn.Module):
         """
         n = graphs.types.shape[1]
         x = self._gru_input(one_hot_types(graphs.types, self.num_types, z.dtype))
-        state = self.gru(x[:, 0], torch.tanh(self.fc_init(z)))
-        # The GRU's hidden-side product is linear in its hidden input, the partial sums below:
-        # W_hh S_k = sum_{u >= k} a_uv (W_hh m_u). Projecting each message once and summing the
-        # projections replaces one GEMM row per (edge, state) by one per node.
-        input_side = F.linear(x[:, 1:], self.gru.weight_ih, self.gru.bias_ih)  # [count, n-1, 3h]
-        message = self.message(state, 0)
-        messages, projected = [message], [F.linear(message, self.gru.weight_hh)]
-        states, edge_states = [state], []   # edge_states: per free pair (u, v), v's state before u -> v
-        for v in range(1, n):
-            free = self.free_sources[v]
-            needed = [0] + [u + 1 for u in free]
-            # partial sums S_k = sum_{u >= k} a_uv m_u; the state before deciding u uses S_{u+1}
-            weights = self._suffix_weights(graphs.adj[:, :v, v], needed)   # [count, k, v]
-            agg = torch.bmm(weights, torch.stack(messages, 1))
-            hidden_side = torch.bmm(weights.to(projected[0].dtype), torch.stack(projected, 1))
-            all_states = gru_step(input_side[:, v - 1].unsqueeze(1), hidden_side + self.gru.bias_hh, agg)
-            state = all_states[:, 0]
-            if free:
-                edge_states.append(all_states[:, 1:])
-            states.append(state)
-            if v < n - 1:
-                message = self.message(state, v)
-                messages.append(message)
-                projected.append(F.linear(message, self.gru.weight_hh))
+        input_side = F.linear(x, self.gru.weight_ih, self.gru.bias_ih)
+        weight_hh = self.gru.weight_hh.to(input_side.dtype)     # cast once (autocast) for both uses
+        initial = torch.tanh(self.fc_init(z))
+        first = gru_step(input_side[:, 0], F.linear(initial, weight_hh, self.gru.bias_hh), initial)
+        # edge_states: per free pair (u, v), v's state before deciding u -> v
+        stacked, edge_states = dag_gru_recurrence(
+            first, input_side, graphs.adj, weight_hh, self.gru.bias_hh,
+            self.message.fused_weight(), self.message.fused_offsets(range(n)),
+            self.suffix_starts[:n])
 
-        stacked = torch.stack(states, 1)                                # [count, n, hidden]
         logits = self.add_vertex(stacked[:, :-1])                       # type of v from v - 1
         logits = self._full(logits.masked_fill(~self.type_mask[1:n], float("-inf")))
         true_type = graphs.types[:, 1:].clamp(min=0)
@@ -126,20 +114,12 @@ class DagDecoder(nn.Module):
         sources, targets = pairs
         src = self.edge_source(stacked[:, :-1]).index_select(
             1, torch.tensor(sources, device=z.device))                  # [count, P, 4h]
-        edge_logits = self._full(self._edge_logits(src, torch.cat(edge_states, 1)))
+        edge_logits = self._full(self._edge_logits(src, edge_states))
         truth = graphs.adj[:, sources, targets].to(edge_logits.dtype)
         ll = -F.binary_cross_entropy_with_logits(edge_logits, truth, reduction="none")
         live = graphs.num_nodes.unsqueeze(1) > torch.tensor(targets, device=z.device)
         edge_ll = torch.where(live, ll, torch.zeros_like(ll)).sum()
         return type_ll, edge_ll
-
-    @staticmethod
-    def _suffix_weights(edges: torch.Tensor, needed: list[int]) -> torch.Tensor:
-        """``w[:, i, u] = edges[:, u]`` where ``u >= needed[i]``, else 0: multiplied by the
-        stacked messages it gives the suffix sums ``sum_{u >= needed[i]} a_u m_u``."""
-        sources = torch.arange(edges.shape[1], device=edges.device)
-        starts = torch.tensor(needed, device=edges.device).unsqueeze(1)
-        return edges.unsqueeze(1) * (sources >= starts).to(edges.dtype)
 
     def _free_pairs(self, n: int) -> tuple[list[int], list[int]]:
         """Sources and targets of the free edges among the first ``n`` positions, in the order

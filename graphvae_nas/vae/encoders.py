@@ -7,6 +7,7 @@ from torch.nn import functional as F
 
 from graphvae_nas.vae.batch import DenseGraphs
 from graphvae_nas.vae.config import VAEConfig
+from graphvae_nas.vae.recurrence import dag_gru_recurrence
 
 
 def one_hot_types(types: torch.Tensor, num_types: int,
@@ -35,12 +36,8 @@ class GatedMessage(nn.Module):
             self.gate_position = self.mapper_position = None
 
     def fused_weight(self) -> torch.Tensor:
-        """Gate and mapper weights stacked ``[2h, h]`` (one product for both), cast once to
-        the autocast dtype when autocast is on (it would cast a derived weight at every use)."""
-        weight = torch.cat([self.gate.weight, self.mapper.weight])
-        if torch.is_autocast_enabled(weight.device.type):
-            weight = weight.to(torch.get_autocast_dtype(weight.device.type))
-        return weight
+        """Gate and mapper weights stacked ``[2h, h]``: one product computes both."""
+        return torch.cat([self.gate.weight, self.mapper.weight])
 
     def fused_offsets(self, positions: range) -> torch.Tensor:
         """Per step, the bias of :meth:`fused_weight`'s product: gate bias and, with vertex ids,
@@ -80,37 +77,31 @@ class DagEncoder(nn.Module):
 
     def forward(self, graphs: DenseGraphs) -> tuple[torch.Tensor, torch.Tensor]:
         x = one_hot_types(graphs.types, self.num_types, graphs.adj.dtype)
-        count, n = graphs.types.shape
-        states = self._pass(x, graphs.adj, self.gru_forward, self.msg_forward, range(n))
+        count = graphs.types.shape[0]
+        states = self._pass(x, graphs.adj, self.gru_forward, self.msg_forward)
         last = graphs.num_nodes - 1
-        hg = torch.stack(states, 1)[torch.arange(count, device=last.device), last]
+        hg = states[torch.arange(count, device=last.device), last]
         if self.bidirectional:
             # the reverse pass is the forward pass over the reversed graph
             back = self._pass(x.flip(1), graphs.adj.flip(1, 2).transpose(1, 2),
-                              self.gru_backward, self.msg_backward, range(n - 1, -1, -1))
-            hg = self.unify(torch.cat([hg, back[-1]], dim=-1))
+                              self.gru_backward, self.msg_backward, reverse=True)
+            hg = self.unify(torch.cat([hg, back[:, -1]], dim=-1))
         return self.fc_mu(hg), self.fc_logvar(hg)
 
     @staticmethod
     def _pass(x: torch.Tensor, adj: torch.Tensor, gru: nn.GRUCell, message: GatedMessage,
-              positions: range) -> list[torch.Tensor]:
-        """States of one pass in topological order of ``adj``; ``positions`` are the original
-        positions the steps correspond to (for the messages' position terms). The GRU's input
-        side, which depends only on node types, is computed for all positions at once, and the
-        message's gate and mapper share one product."""
-        count, n, _ = x.shape
+              reverse: bool = False) -> torch.Tensor:
+        """States ``[count, n, h]`` of one pass in topological order of ``adj``; with
+        ``reverse`` step ``i`` is position ``n - 1 - i`` (for the messages' position terms).
+        The GRU's input side, which depends only on node types, is computed for all positions
+        at once; the recurrence itself is :func:`dag_gru_recurrence`."""
+        n = x.shape[1]
+        positions = range(n - 1, -1, -1) if reverse else range(n)
         input_side = F.linear(x, gru.weight_ih, gru.bias_ih)
-        weight, offsets = message.fused_weight(), message.fused_offsets(positions)
-        agg = x.new_zeros(count, gru.hidden_size)
-        states, messages = [], []
-        for v in range(n):
-            if v:
-                agg = torch.bmm(adj[:, :v, v].unsqueeze(1), torch.stack(messages, 1)).squeeze(1)
-            h = gru_step(input_side[:, v], F.linear(agg, gru.weight_hh, gru.bias_hh), agg)
-            states.append(h)
-            if v < n - 1:  # the last node's message has no receiver
-                gate, mapped = F.linear(h, weight, offsets[v]).chunk(2, -1)
-                messages.append(torch.sigmoid(gate) * mapped)
+        first = gru_step(input_side[:, 0], gru.bias_hh.to(input_side.dtype),
+                         input_side.new_zeros(x.shape[0], gru.hidden_size))
+        states, _ = dag_gru_recurrence(first, input_side, adj, gru.weight_hh, gru.bias_hh,
+                                       message.fused_weight(), message.fused_offsets(positions))
         return states
 
 

@@ -14,6 +14,7 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.batch import DenseGraphs
 from graphvae_nas.vae.model import GraphVAE
 from graphvae_nas.vae.persistence import (
@@ -82,7 +83,8 @@ def _as_graphs(model: GraphVAE, data: DenseGraphs | Sequence[Architecture]) -> D
 def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: TrainConfig,
               *, checkpoint: str | Path | None = None, resume: bool = False,
               on_epoch: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Train ``model`` in place; returns the per-epoch history.
+    """Train ``model`` in place; returns the per-epoch history. On the CPU, freed memory is
+    kept in the process for the next step (:func:`~graphvae_nas.vae.allocator.retain_freed_memory`).
 
     With ``checkpoint`` the full state (weights, optimiser, scheduler, random generators,
     history) is written atomically after every epoch; ``resume=True`` continues from it and
@@ -92,6 +94,8 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
+    if device.type == "cpu":
+        retain_freed_memory()
     model.to(device)
     graphs = _as_graphs(model, data)
     shuffle_gen = torch.Generator().manual_seed(config.seed)
