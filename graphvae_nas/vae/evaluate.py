@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from graphvae_nas.datasets import ArchitectureDataset
+from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.metrics import (
     encode_means,
     prior_metrics,
@@ -29,6 +30,8 @@ def evaluate_vae(model: GraphVAE, train: ArchitectureDataset, test: Architecture
     (against ``train``); with ``metric``, ``rmse``/``pearson`` of a GP on the training latent
     means predicting ``metric`` on the test graphs. Timings in ``seconds``."""
     model.eval()
+    if model.device.type == "cpu":
+        retain_freed_memory()
     seconds: dict[str, float] = {}
     result: dict[str, Any] = {"train": len(train), "test": len(test)}
     with autocast_context(model.device, precision):
