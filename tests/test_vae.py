@@ -370,3 +370,34 @@ def test_retain_freed_memory_applies_on_glibc_and_can_be_disabled(monkeypatch) -
     on_glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert allocator.retain_freed_memory() is on_glibc
     assert allocator.retain_freed_memory() is on_glibc   # repeated calls are harmless
+
+
+def test_restore_best_ends_with_the_lowest_loss_weights_and_survives_resume(tmp_path) -> None:
+    archs = sample_archs("nb201", 24)
+    config = TrainConfig(epochs=4, batch_size=8, lr=1e-3, seed=0, precision="fp32",
+                         progress=False, restore_best=True)
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}
+
+    def spoil_after_epoch_2(record) -> None:
+        snapshots[record["epoch"]] = {k: v.clone() for k, v in model.state_dict().items()}
+        if record["epoch"] == 2:   # a loss spike: back to untrained weights
+            model.load_state_dict(small_model("nb201", seed=7).state_dict())
+
+    model = small_model("nb201", seed=1)
+    ckpt = tmp_path / "run.ckpt"
+    history = train_vae(model, archs, TrainConfig(**{**config.__dict__, "epochs": 3}),
+                        checkpoint=ckpt, on_epoch=spoil_after_epoch_2)
+    losses = [h["loss"] for h in history]
+    assert losses.index(min(losses)) == 1 and losses[2] > losses[1]
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, snapshots[2][name]), name
+    resumed = small_model("nb201", seed=99)
+    history = train_vae(resumed, archs, config, checkpoint=ckpt, resume=True)
+    assert len(history) == 4
+    if history[3]["loss"] >= history[1]["loss"]:   # epoch 4 did not beat epoch 2: epoch 2 again
+        for name, value in resumed.state_dict().items():
+            assert torch.equal(value, snapshots[2][name]), name
+    plain = small_model("nb201", seed=1)
+    train_vae(plain, archs, TrainConfig(**{**config.__dict__, "epochs": 1, "restore_best": False}),
+              checkpoint=tmp_path / "plain.ckpt")
+    assert torch.load(tmp_path / "plain.ckpt", weights_only=False)["train"]["best"] is None

@@ -39,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     p.add_argument("--time-budget", type=float, help="stop after this many minutes")
+    p.add_argument("--restore-best", action="store_true",
+                   help="end with the weights of the epoch of lowest training loss")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="recon_acc, validity, uniqueness, novelty, rmse, pearson")
@@ -108,7 +110,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                seed=args.seed, threads=args.threads, device=args.device,
                                precision=args.precision,
-                               time_budget_s=args.time_budget * 60 if args.time_budget else None)
+                               time_budget_s=args.time_budget * 60 if args.time_budget else None,
+                               restore_best=args.restore_best)
     checkpoint = args.checkpoint or args.out + ".ckpt"
     history = train_vae(model, dataset.archs, train_config, checkpoint=checkpoint,
                         resume=args.resume)

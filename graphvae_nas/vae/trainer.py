@@ -29,7 +29,8 @@ PRECISIONS = ("auto", "fp32", "bf16")
 @dataclass
 class TrainConfig:
     """Training settings; the defaults are D-VAE's (batch 32, lr 1e-4, plateau factor 0.1
-    with patience 10 on the epoch loss)."""
+    with patience 10 on the epoch loss). ``restore_best`` ends training with the weights of the
+    epoch of lowest loss (a loss spike late in training then costs nothing)."""
 
     epochs: int = 100
     batch_size: int = 32
@@ -42,6 +43,7 @@ class TrainConfig:
     plateau_patience: int = 10
     time_budget_s: float | None = None
     progress: bool = True
+    restore_best: bool = False
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -89,7 +91,8 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     With ``checkpoint`` the full state (weights, optimiser, scheduler, random generators,
     history) is written atomically after every epoch; ``resume=True`` continues from it and
     gives the same result as an uninterrupted run. A NaN or infinite loss stops training with
-    an error; the last checkpoint is kept.
+    an error; the last checkpoint is kept. With ``config.restore_best`` the checkpoint also
+    holds the weights of the best epoch so far, and the model ends with them.
     """
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -105,6 +108,7 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
         optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience)
     history: list[dict[str, Any]] = []
     start_epoch = 0
+    best: dict[str, Any] | None = None    # with restore_best: epoch, loss and weights
     if resume:
         if checkpoint is None:
             raise GraphVAENASError("resume needs a checkpoint path")
@@ -115,6 +119,7 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
             shuffle_gen.set_state(state["shuffle_gen"])
             noise_gen.set_state(state["noise_gen"].to(noise_gen.get_state().device))
             history = state["history"]
+            best = state.get("best")
             start_epoch = len(history)
     num = len(graphs)
     already_spent = sum(h["seconds"] for h in history)  # the budget counts across resumes
@@ -150,9 +155,12 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
                       "graphs_per_s": num / seconds}
             scheduler.step(record["loss"])
             history.append(record)
+            if config.restore_best and (best is None or record["loss"] < best["loss"]):
+                best = {"epoch": record["epoch"], "loss": record["loss"],
+                        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
             if checkpoint is not None:
                 _save_checkpoint(checkpoint, model, optimizer, scheduler, shuffle_gen, noise_gen,
-                                 history, config)
+                                 history, config, best)
             if on_epoch is not None:
                 on_epoch(record)
             if bar is not None:
@@ -161,6 +169,8 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     finally:
         if bar is not None:
             bar.close()
+    if best is not None and history and best["epoch"] != history[-1]["epoch"]:
+        model.load_state_dict(best["state_dict"])
     model.eval()
     return history
 
@@ -175,12 +185,13 @@ def _progress(config: TrainConfig, start_epoch: int):
 
 def _save_checkpoint(path: str | Path, model: GraphVAE, optimizer: torch.optim.Optimizer,
                      scheduler: Any, shuffle_gen: torch.Generator, noise_gen: torch.Generator,
-                     history: list[dict[str, Any]], config: TrainConfig) -> None:
+                     history: list[dict[str, Any]], config: TrainConfig,
+                     best: dict[str, Any] | None) -> None:
     payload = model_payload(model)
     payload["train"] = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                         "shuffle_gen": shuffle_gen.get_state(),
                         "noise_gen": noise_gen.get_state().cpu(), "history": history,
-                        "config": asdict(config)}
+                        "config": asdict(config), "best": best}
     atomic_torch_save(payload, path)
 
 
