@@ -5,7 +5,9 @@ Data and split are D-VAE's: final_structures6.txt, skip the first 1,000 lines, s
 ``random.Random(0)``, 90/10 (17,118 train / 1,902 test). The model has D-VAE's ENAS settings
 (hidden 501, latent 56, bidirectional encoder, vertex ids, beta 0.005). Training runs in two
 phases at batch 128, lr 1e-3 then lr 1e-4 (D-VAE: batch 32, lr 1e-4, 300 epochs), so that it fits
-in under an hour on 2 CPU cores (measured: 36 + 20 min, 164 epochs, every target met).
+in under an hour on 2 CPU cores; each phase ends with the weights of its lowest-loss epoch, since
+Adam at these rates can spike late in training (measured 2026-11-25: 36 + 20 min, 153 + 87
+epochs, every target met).
 
     python examples/reproduce_dvae_enas.py [--data-dir ../shared/data] [--out runs/enas]
         [--phase1-minutes 36] [--phase2-minutes 20] [--threads 2] [--model existing.pt]
