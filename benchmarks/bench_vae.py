@@ -89,11 +89,11 @@ def main() -> None:
     precisions = ["fp32"] + (["bf16"] if bf16_is_fast(device) else [])
     thread_counts = [1, 2] if device.type == "cpu" else [torch.get_num_threads()]
     batches = [32, 128] if args.quick else [32, 64, 128, 256]
+    retained = device.type == "cpu" and retain_freed_memory()   # as train_vae does on the CPU
     report: dict[str, object] = {"device": str(device), "config": model.config.to_dict(),
                                  "dvae_reference": DVAE_REFERENCE, "train_graphs_per_s": {},
                                  "train_graphs_per_s_runs": {}, "epoch_s": {},
-                                 # as train_vae does on the CPU
-                                 "retain_freed_memory": device.type == "cpu" and retain_freed_memory()}
+                                 "retain_freed_memory": retained}
     for threads in thread_counts:
         torch.set_num_threads(threads)
         for precision in precisions:

@@ -104,7 +104,6 @@ class _DagGru(torch.autograd.Function):
             steps.append((weights, rz, hidden_n, candidate, towards_agg))
         ctx.save_for_backward(adj, weight_hh, message_weight, states, sent)
         ctx.steps, ctx.gates, ctx.mapped_parts = steps, gates, mapped_parts
-        ctx.extra_sizes = [len(s) - 1 for s in starts[1:n]]
         extra_states = torch.cat(extra, 1) if extra else first.new_empty(count, 0, h)
         return states, extra_states
 
@@ -119,7 +118,7 @@ class _DagGru(torch.autograd.Function):
         d_sent = states.new_zeros(count, max(n - 1, 0), 4 * h)    # from the sums they enter
         d_pre = states.new_empty(count, max(n - 1, 0), 2 * h)
         d_sums_total = states.new_zeros(count, n, 4 * h)         # for the bias gradient
-        extra_end = sum(ctx.extra_sizes)
+        extra_end = d_extra.shape[1]            # the extra states are consumed from the back
         d_node = d_states[:, n - 1]
         for v in range(n - 1, 0, -1):
             weights, rz, hidden_n, candidate, towards_agg = ctx.steps[v - 1]
