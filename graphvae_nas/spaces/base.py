@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces.constraints import GenerationConstraints
+
+if TYPE_CHECKING:
+    from graphvae_nas.spaces.rules import DecodingRules
 
 INPUT = "input"
 OUTPUT = "output"
@@ -70,8 +73,10 @@ class SearchSpace(Protocol):
         """Name and parameters that rebuild this space via :func:`space_from_spec`."""
         ...
 
-    def generation_constraints(self) -> GenerationConstraints:
-        """What a node-by-node generator may emit (see :mod:`graphvae_nas.spaces.constraints`)."""
+    def decoding_rules(self) -> DecodingRules:
+        """What a node-by-node decoder may emit at each step, given the partial graphs (see
+        :mod:`graphvae_nas.spaces.rules`). :class:`SpaceBase` derives static rules from a
+        space's ``generation_constraints()``."""
         ...
 
 
@@ -105,6 +110,17 @@ class SpaceBase:
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:  # pragma: no cover
         raise NotImplementedError
+
+    def generation_constraints(self) -> GenerationConstraints:  # pragma: no cover - overridden
+        raise NotImplementedError(f"{type(self).__name__} defines neither decoding_rules() nor "
+                                  "generation_constraints()")
+
+    def decoding_rules(self) -> DecodingRules:
+        """Static rules from :meth:`generation_constraints` (per-position masks); spaces whose
+        rules depend on the partial graph override this."""
+        from graphvae_nas.spaces.rules import StaticRules
+
+        return StaticRules(self.generation_constraints())
 
     def is_valid(self, arch: Architecture) -> bool:
         try:

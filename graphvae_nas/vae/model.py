@@ -48,13 +48,13 @@ class GraphVAE(nn.Module):
         super().__init__()
         self.space = space
         self.config = config or VAEConfig()
-        self.constraints = space.generation_constraints()
+        self.rules = space.decoding_rules()
         self.vocabulary = tuple(space.vocabulary)
-        if self.constraints.vocabulary != self.vocabulary:
-            raise ArchitectureError("space vocabulary and generation constraints disagree")
-        self.max_nodes = self.constraints.max_nodes
+        if tuple(self.rules.vocabulary) != self.vocabulary:
+            raise ArchitectureError("space vocabulary and decoding rules disagree")
+        self.max_nodes = self.rules.max_nodes
         self.encoder = build_encoder(len(self.vocabulary), self.max_nodes, self.config)
-        self.decoder = DagDecoder(self.constraints, self.config)
+        self.decoder = DagDecoder(self.rules, self.config)
 
     @property
     def device(self) -> torch.device:
