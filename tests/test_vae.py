@@ -5,7 +5,6 @@ import random
 
 import pytest
 import torch
-from torch.nn import functional as F
 
 from graphvae_nas import Architecture
 from graphvae_nas.errors import GraphVAENASError
@@ -18,6 +17,8 @@ from graphvae_nas.vae.metrics import (
 )
 from graphvae_nas.vae.persistence import load_model, save_model
 from graphvae_nas.vae.trainer import TrainConfig, train_vae
+
+from decoding_reference import sequential_log_likelihood
 
 torch.set_num_threads(1)
 
@@ -108,43 +109,18 @@ def test_variable_size_decodes_are_dags_with_input_and_output() -> None:
 def test_type_mask_forbids_types_outside_the_position() -> None:
     model = small_model("enas")
     state = torch.randn(4, SMALL.hidden_size)
-    logits = model.decoder._type_logits(state, 1)
+
+    def logits_at(position: int) -> torch.Tensor:
+        types = torch.zeros(4, position, dtype=torch.long)
+        allowed = model.rules.allowed_types(types, torch.zeros(4, position, position))
+        return model.decoder._type_logits(state, allowed)
+
     vocab = model.vocabulary
+    logits = logits_at(1)
     assert torch.isinf(logits[:, vocab.index("input")]).all()
     assert torch.isinf(logits[:, vocab.index("output")]).all()
     assert torch.isfinite(logits[:, vocab.index("conv3x3")]).all()
-    assert torch.isinf(model.decoder._type_logits(state, 7)[:, vocab.index("conv3x3")]).all()
-
-
-def sequential_log_likelihood(decoder, z: torch.Tensor, arch: Architecture, vocab) -> float:
-    """D-VAE's decoder likelihood written plainly: one graph, one edge at a time, the new
-    node's state recomputed after every edge decision."""
-    types = [vocab.index(op) for op in arch.ops]
-    edges = set(arch.edges)
-    x = decoder._gru_input(F.one_hot(torch.tensor(types), len(vocab)).to(z.dtype))
-    states = [decoder.gru(x[:1], torch.tanh(decoder.fc_init(z[None])))]
-    total = 0.0
-    for v in range(1, arch.num_nodes):
-        logp = F.log_softmax(decoder._type_logits(states[-1], v), -1)
-        total += logp[0, types[v]].item()
-        preds: list[int] = []
-
-        def state_with(chosen: list[int]) -> torch.Tensor:
-            if not chosen:
-                agg = torch.zeros(1, states[0].shape[1], dtype=z.dtype)
-            else:
-                agg = sum(decoder.message(states[u], u) for u in chosen)
-            return decoder.gru(x[v:v + 1], agg)
-
-        for u in range(v - 1, -1, -1):
-            rule = decoder.edge_rule[u, v]
-            if rule == -1:  # free: scored with the state given the edges decided so far
-                logit = decoder._edge_logits(decoder.edge_source(states[u]), state_with(preds))
-                total += F.logsigmoid(logit if (u, v) in edges else -logit).item()
-            if (u, v) in edges:
-                preds.append(u)
-        states.append(state_with(preds))
-    return total
+    assert torch.isinf(logits_at(7)[:, vocab.index("conv3x3")]).all()
 
 
 @pytest.mark.parametrize("positions", [False, True])

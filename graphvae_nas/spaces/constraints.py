@@ -6,9 +6,13 @@ the space allows; every decode is still checked by the space afterwards.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from graphvae_nas.errors import ArchitectureError
+from graphvae_nas.graph import Architecture
 
 FORBIDDEN, FORCED, FREE = 0, 1, -1
 
@@ -75,3 +79,56 @@ class GenerationConstraints:
         edges = np.full((max_nodes, max_nodes), FORBIDDEN, dtype=np.int8)
         edges[np.triu_indices(max_nodes, 1)] = FREE
         return cls(vocabulary, types, edges)
+
+
+# ------------------------------------------------------------------ labelled DAGs (each label once)
+def labels_once_form(labels: Sequence[str], arcs: Iterable[tuple[int, int]]) -> Architecture:
+    """The architecture form of a DAG over ``labels`` (each used once) that
+    :class:`~graphvae_nas.spaces.rules.LabelsOnceRules` decodes: node 0 ``input`` feeding the
+    labels without a parent, the labels (nodes ``1..K`` in the given order), node ``K + 1``
+    ``output`` fed by the labels without a child. ``arcs`` are ``(parent, child)`` indices into
+    ``labels``; ``labels`` must be listed in a topological order of them (parent first)."""
+    k = len(labels)
+    arcs = sorted({(int(s), int(d)) for s, d in arcs})
+    for s, d in arcs:
+        if not (0 <= s < k and 0 <= d < k) or s >= d:
+            raise ArchitectureError(f"arc ({s}, {d}) is not parent-before-child among {k} labels")
+    has_parent = {d for _, d in arcs}
+    has_child = {s for s, _ in arcs}
+    edges = [(s + 1, d + 1) for s, d in arcs]
+    edges += [(0, v + 1) for v in range(k) if v not in has_parent]
+    edges += [(v + 1, k + 1) for v in range(k) if v not in has_child]
+    return Architecture(["input", *labels, "output"], edges)
+
+
+def check_labels_once(arch: Architecture, labels: Sequence[str], max_parents: int | None = None,
+                      name: str = "labels-once") -> None:
+    """Raise :class:`ArchitectureError` unless ``arch`` is in :func:`labels_once_form`: every
+    label exactly once between ``input`` and ``output``, the input feeding exactly the nodes
+    without another parent, exactly the nodes without another child feeding the output, and
+    at most ``max_parents`` parents per label."""
+    k = len(labels)
+    if arch.num_nodes != k + 2 or arch.ops[0] != "input" or arch.ops[-1] != "output":
+        raise ArchitectureError(f"{name}: expected input, the {k} labels, output; got {list(arch.ops)}")
+    inner = arch.ops[1:-1]
+    if sorted(inner) != sorted(labels):
+        missing = sorted(set(labels) - set(inner))
+        extra = sorted(x for x in set(inner) if inner.count(x) > 1 or x not in labels)
+        raise ArchitectureError(f"{name}: each label exactly once; missing {missing}, "
+                                f"repeated or unknown {extra}")
+    last = k + 1
+    preds = arch.predecessors()
+    succs = arch.successors()
+    for v in range(1, last):
+        parents = [u for u in preds[v] if u != 0]
+        if (0 in preds[v]) == bool(parents):
+            raise ArchitectureError(f"{name}: node {v} ({arch.ops[v]!r}): the input must feed "
+                                    "exactly the labels without a parent")
+        if (last in succs[v]) == bool([w for w in succs[v] if w != last]):
+            raise ArchitectureError(f"{name}: node {v} ({arch.ops[v]!r}): exactly the labels "
+                                    "without a child must feed the output")
+        if max_parents is not None and len(parents) > max_parents:
+            raise ArchitectureError(f"{name}: node {v} ({arch.ops[v]!r}) has {len(parents)} "
+                                    f"parents, more than max_parents={max_parents}")
+    if last in succs[0]:
+        raise ArchitectureError(f"{name}: the input may not feed the output directly")

@@ -115,16 +115,20 @@ def loose_ends(adj: torch.Tensor) -> torch.Tensor:
     return adj[:, :p, :p + 1].sum(2) == 0
 
 
-def capped_free_edges(adj: torch.Tensor, free: torch.Tensor,
-                      max_count: int | None) -> torch.Tensor:
-    """``free [B|1, n, n]`` restricted to the decisions taken while a node still had fewer than
-    ``max_count`` predecessors among newer sources (free edges are drawn newest first)."""
+def capped_free_edges(adj: torch.Tensor, free: torch.Tensor, max_count: int | None,
+                      forced: torch.Tensor | None = None) -> torch.Tensor:
+    """The free edges ``free [B|1, n, n]`` of complete graphs ``adj [B, n, n]`` that the decoder
+    draws: those decided while their target still had fewer than ``max_count`` predecessors
+    (its ``forced [B|1, n, n]`` ones and the free ones from newer sources; free edges are
+    drawn newest first). A teacher-forcing helper for rules with a ``max_count``."""
     if max_count is None:
         return free.expand(adj.shape[0], -1, -1)
     edges = (adj > 0.5) & free
-    # newer[b, u, v]: free edges w -> v present with u < w
-    newer = edges.flip(1).cumsum(1).flip(1) - edges.long()
-    return free & (newer < max_count)
+    # before[b, u, v]: predecessors of v when u -> v is decided: free edges w -> v with w > u
+    before = edges.flip(1).cumsum(1).flip(1) - edges.long()
+    if forced is not None:
+        before = before + ((adj > 0.5) & forced).sum(1, keepdim=True)
+    return free & (before < max_count)
 
 
 class StaticRules:
