@@ -1,8 +1,12 @@
-"""What a node-by-node generator may emit in a space: the seam between spaces and decoders.
+"""Static, per-position descriptions of what a node-by-node generator may emit in a space.
 
 A decoder that builds an architecture one node at a time (type, then edges from earlier nodes)
-asks the space for these constraints, so that what it decodes is valid by construction where
-the space allows; every decode is still checked by the space afterwards.
+asks the space's decoding rules (:mod:`graphvae_nas.spaces.rules`) at every step, so that what
+it decodes is valid by construction where the space allows; every decode is still checked by
+the space afterwards. :class:`GenerationConstraints` describes rules that depend only on the
+position (NAS-Bench-201/101, ENAS, generic DAGs); ``StaticRules`` turns them into decoding
+rules. :func:`labels_once_form` and :func:`check_labels_once` write and check the form that
+``LabelsOnceRules`` decodes (each label exactly once, any DAG over them).
 """
 from __future__ import annotations
 
