@@ -160,7 +160,7 @@ def test_pareto_front_of_a_two_objective_study(table) -> None:
     assert study.history.scored_matrix()[1] == [points[n] for n in sorted(points)]
 
 
-def test_study_objectives_are_checked(table) -> None:
+def test_study_objectives_are_checked(table, tmp_path) -> None:
     evaluator = TabularEvaluator(table, ["score", "latency"])
     with pytest.raises(GraphVAENASError, match="declare the study's objectives"):
         Study(table.space, RandomSearch(), evaluator)
@@ -176,10 +176,16 @@ def test_study_objectives_are_checked(table) -> None:
         def evaluate(self, arch):
             return Evaluation(float(arch.num_edges))
 
-    study = Study(table.space, RandomSearch(), Unnamed(), seed=0)
+    path = tmp_path / "study.jsonl"
+    study = Study(table.space, RandomSearch(), Unnamed(), seed=0, store=StudyStore(
+        path, Study.store_header(table.space, RandomSearch(), Unnamed(), 0)))
     study.optimize(5)
     assert study.objectives == (Objective("objective"),)
     assert all(t.evaluation.values == {"objective": t.arch.num_edges} for t in study.trials)
+    resumed = Study(table.space, RandomSearch(), Unnamed(), seed=0, store=StudyStore(
+        path, Study.store_header(table.space, RandomSearch(), Unnamed(), 0), resume=True))
+    assert resumed.history.values == study.history.values == [t.evaluation.values
+                                                              for t in study.trials]
 
     class Named(Unnamed):
         def evaluate(self, arch):

@@ -197,7 +197,7 @@ class Study:
                       seconds)
         if self.store is not None:
             self.store.append({"trial": trial.number, "hash": arch.canonical_hash,
-                               "arch": self.space.format(arch), **evaluation.to_dict(),
+                               "arch": self.space.format(arch), **trial.evaluation.to_dict(),
                                "tag": trial.tag, "seconds": seconds})
         self._remember(trial)
         return trial
