@@ -352,3 +352,11 @@ def test_random_seeded_history_is_unchanged_by_objectives(table) -> None:
     two = Study(table.space, RandomSearch(), TabularEvaluator(table, ["score", "latency"]), seed=9,
                 objectives=OBJECTIVES)
     assert [t.arch for t in one.optimize(20)] == [t.arch for t in two.optimize(20)]
+
+
+def test_pareto_front_without_botorch_says_what_to_install(table, monkeypatch) -> None:
+    study = Study(table.space, RandomSearch(), TabularEvaluator(table, "score"), seed=0)
+    study.optimize(3)
+    monkeypatch.setitem(sys.modules, "botorch.utils.multi_objective.pareto", None)  # not importable
+    with pytest.raises(GraphVAENASError, match=r"needs BoTorch: pip install 'graphvae_nas\[bo\]'"):
+        study.pareto_front()
