@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_objectives import two_objective_table
 from test_search import synthetic_table
 
 from graphvae_nas.cli import main
@@ -16,6 +17,12 @@ def run(capsys, *args: object) -> tuple[int, str, str]:
     rc = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+@pytest.fixture(autouse=True)
+def private_vae_cache(tmp_path, monkeypatch) -> None:
+    """A search that falls back to the default VAE never writes to the user's cache."""
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path / "vae-cache"))
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +60,10 @@ def test_search_errors(table_file, tmp_path, capsys) -> None:
     assert rc == 2 and "no column 'nope'" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "random", "--space", "nb201")
     assert rc == 2 and "space" in err
-    rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo")
-    assert rc == 2 and "needs a trained VAE" in err
+    rc, _, err = run(capsys, *base, "--objective", "score:up", "--strategy", "random")
+    assert rc == 2 and "direction must be 'max' or 'min'" in err
+    rc, _, err = run(capsys, *base, "--objective", "score", "--objective", "score:min")
+    assert rc == 2 and "more than once" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo", "--bo-options", "{bad")
     assert rc == 2 and "--bo-options is not valid JSON" in err
     rc, _, err = run(capsys, "search", "--dataset", table_file, "--objective", "score", "--strategy",
@@ -66,3 +75,82 @@ def test_search_errors(table_file, tmp_path, capsys) -> None:
     assert rc == 2 and "already exists" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "local", "--resume")
     assert rc == 2 and "another study" in err
+
+
+@pytest.fixture(scope="module")
+def two_objective_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "two.jsonl"
+    save_dataset(two_objective_table(), path)
+    return path
+
+
+def trial_records(out: Path) -> list[dict]:
+    lines = (out / "study.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines[1:] if '"trial"' in line]
+
+
+def test_search_with_a_minimised_objective(table_file, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    rc, stdout, err = run(capsys, "search", "--dataset", table_file, "--objective", "score:min",
+                          "--strategy", "evolution", "--budget", "30", "--out", out)
+    assert rc == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objectives"] == [{"name": "score", "direction": "min"}]
+    scores = [r["objective"] for r in trial_records(out)]
+    assert summary["best"]["objective"] == min(scores) < max(scores)
+    assert summary["table_optimum"] == 4.0  # no conv5x5, only the chain's edges
+    assert "pareto_front" not in summary and summary["model"] is None
+
+
+def test_search_with_two_objectives_lists_the_pareto_front(two_objective_file, tmp_path,
+                                                           capsys) -> None:
+    pytest.importorskip("botorch")
+    out = tmp_path / "run"
+    args = ["search", "--dataset", two_objective_file, "--objective", "score:max", "--objective",
+            "latency:min", "--report", "neg", "--strategy", "local", "--budget", "40", "--out", out]
+    rc, stdout, err = run(capsys, *args)
+    assert rc == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objectives"] == [{"name": "score", "direction": "max"},
+                                     {"name": "latency", "direction": "min"}]
+    assert "best" not in summary and summary["evaluator"]["objectives"] == ["score", "latency"]
+    points = {r["trial"]: (r["values"]["score"], -r["values"]["latency"])
+              for r in trial_records(out) if "latency" in r["values"]}
+    front = [p for p, q in points.items()
+             if not any(o[0] >= q[0] and o[1] >= q[1] and o != q for o in points.values())]
+    assert [m["trial"] for m in summary["pareto_front"]] == sorted(front)
+    assert set(summary["table_optima"]) == {"score", "latency"}
+    assert f"Pareto front after 40 queries (score:max, latency:min): {len(front)} architectures" in stdout
+    header = json.loads((out / "study.jsonl").read_text().splitlines()[0])
+    assert header["version"] == 2 and header["objectives"] == summary["objectives"]
+
+    rc, _, err = run(capsys, *args[:-4], "--budget", "45", "--out", out, "--resume")
+    assert rc == 0, err
+    assert json.loads((out / "summary.json").read_text())["trials"] == 45
+    flipped = [a if a != "latency:min" else "latency:max" for a in args]
+    rc, _, err = run(capsys, *flipped, "--resume")
+    assert rc == 2 and "another study" in err and "objectives" in err
+
+
+@pytest.mark.parametrize("strategy", ["bo", "bo-pool"])
+def test_table_search_with_bo_uses_the_default_vae(strategy, table_file, tmp_path_factory, tmp_path,
+                                                   capsys, monkeypatch) -> None:
+    """No --model: the space's default VAE (trained on first use, here for 1 epoch, and cached)."""
+    pytest.importorskip("botorch")
+    from graphvae_nas.vae import default_model
+
+    cache = tmp_path_factory.getbasetemp() / "vae-cache"  # shared by both strategies
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(cache))
+    monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
+    out = tmp_path / "run"
+    rc, stdout, err = run(capsys, "search", "--dataset", table_file, "--objective", "score",
+                          "--strategy", strategy, "--budget", "12", "--out", out, "--bo-options",
+                          '{"n_init": 8, "explore": 50, "neighbourhood": 50, "raw_samples": 32, '
+                          '"num_restarts": 2}')
+    assert rc == 0, err
+    [model] = cache.glob("vae-enas-*.pt")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == str(model) and summary["strategy"]["model"] == model.name
+    assert summary["strategy"]["name"] == strategy and summary["trials"] == 12
+    assert f"latent BO used the VAE {model}" in err
+    assert [r["tag"] for r in trial_records(out)].count("random-init") == 8

@@ -29,12 +29,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--space", help="search space (default: the dataset's; nb201 when training)")
     p.add_argument("--dataset", help="architecture table to look scores up in (omit to train "
                                      "every proposed architecture for real)")
-    p.add_argument("--objective", help="column to maximise, e.g. cifar10_valid (training: valid_acc)")
+    p.add_argument("--objective", action="append", metavar="NAME[:max|min]",
+                   help="what to optimise, e.g. cifar10_valid (a table column; training: valid_acc), "
+                        "maximised unless ':min' is added; repeat for several objectives, e.g. "
+                        "--objective cifar10_valid:max --objective hw_edgegpu_latency:min (the "
+                        "strategy optimises the first; the summary lists the Pareto front)")
     p.add_argument("--report", help="comma-separated columns to record, e.g. cifar10_test")
     p.add_argument("--cost", help="column of simulated evaluation cost")
     p.add_argument("--strategy", choices=STRATEGY_NAMES, default="bo")
-    p.add_argument("--model", help="trained VAE for bo / bo-pool (default when training: a small "
-                                   "VAE of the space, trained once and cached)")
+    p.add_argument("--model", help="trained VAE for bo / bo-pool (default: a small VAE of the "
+                                   "space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of LatentBO options for bo / bo-pool, e.g. \'{"acquisition": "ucb"}\'')
     p.add_argument("--budget", type=int, help="architectures to evaluate (150 tabular, 24 training)")
@@ -68,7 +72,8 @@ def _tabular_setup(args: argparse.Namespace):
     space = get_space(args.space) if args.space else None
     dataset = load_dataset(args.dataset, space=space)
     report = [c.strip() for c in (args.report or "").split(",") if c.strip()]
-    evaluator = TabularEvaluator(dataset, args.objective, report=report, cost=args.cost)
+    evaluator = TabularEvaluator(dataset, [o.name for o in _objectives(args)], report=report,
+                                 cost=args.cost)
     return dataset.space, evaluator, dataset.archs
 
 
@@ -76,7 +81,16 @@ def _training_setup(args: argparse.Namespace):
     from graphvae_nas.spaces import get_space
 
     space = get_space(args.space or "nb201")
-    return space, training_evaluator(args, space, objective=args.objective or "valid_acc"), None
+    objectives = _objectives(args)
+    first = objectives[0].name if objectives else "valid_acc"
+    return space, training_evaluator(args, space, objective=first), None
+
+
+def _objectives(args: argparse.Namespace):
+    """The ``--objective`` options parsed (none given: an empty list)."""
+    from graphvae_nas.search.objectives import as_objectives
+
+    return list(as_objectives(args.objective)) if args.objective else []
 
 
 def _executor(args: argparse.Namespace):
@@ -89,29 +103,29 @@ def _executor(args: argparse.Namespace):
 
 
 def _strategy(args: argparse.Namespace, space, candidates):
+    """The strategy, and the VAE file it uses (None for strategies without one)."""
     from graphvae_nas.search import make_strategy
 
     if args.strategy not in ("bo", "bo-pool"):
-        return make_strategy(args.strategy)
+        return make_strategy(args.strategy), None
     bo_options = _bo_options(args.bo_options)
     if args.model:
         from graphvae_nas.vae.default_model import training_architectures
         from graphvae_nas.vae.persistence import load_model
 
         model, _ = load_model(args.model, space=space)
-        name = Path(args.model).name
+        path = Path(args.model)
         candidates = candidates if candidates is not None else training_architectures(space, args.seed)
-    else:
-        if candidates is not None:
-            raise GraphVAENASError(f"strategy {args.strategy!r} needs a trained VAE of the table's "
-                                   "space (--model; train one with `graphvae-nas vae train`)")
+    else:  # the space's default VAE (trained on first use, then cached)
         from graphvae_nas.vae.default_model import default_model
 
-        model, candidates, path = default_model(space)
-        name = path.name
-    options = {"n_init": 8} if candidates is not None and args.dataset is None else {}
+        model, trained_on, path = default_model(space)
+        candidates = candidates if candidates is not None else trained_on
+    options = {"n_init": 8} if args.dataset is None else {}
     options.update(bo_options)
-    return make_strategy(args.strategy, model=model, model_name=name, candidates=candidates, **options)
+    strategy = make_strategy(args.strategy, model=model, model_name=path.name,
+                             candidates=candidates, **options)
+    return strategy, path
 
 
 def _bo_options(text: str) -> dict:
@@ -145,12 +159,14 @@ def cmd_search(args: argparse.Namespace) -> None:
         space, evaluator, candidates = _training_setup(args)
     else:
         space, evaluator, candidates = _tabular_setup(args)
+    objectives = Study.resolve_objectives(evaluator, _objectives(args) or None)
     Study.check_budget(space, budget)
-    strategy = _strategy(args, space, candidates)
+    strategy, model_path = _strategy(args, space, candidates)
     out.mkdir(parents=True, exist_ok=True)
-    store = StudyStore(out / "study.jsonl", Study.store_header(space, strategy, evaluator, args.seed),
+    store = StudyStore(out / "study.jsonl",
+                       Study.store_header(space, strategy, evaluator, args.seed, objectives),
                        resume=args.resume)
-    study = Study(space, strategy, evaluator, seed=args.seed, store=store)
+    study = Study(space, strategy, evaluator, seed=args.seed, store=store, objectives=objectives)
     print(f"searching {space.name} with {args.strategy}: {budget} architectures, "
           + ("scored by training on " + args.data if training else "looked up in " + str(args.dataset))
           + f"; results in {out}/", file=sys.stderr)
@@ -161,39 +177,69 @@ def cmd_search(args: argparse.Namespace) -> None:
     finally:
         if executor is not None:
             executor.shutdown()
-    _write_results(args, out, space, study, evaluator, training, time.perf_counter() - start)
+    _write_results(args, out, space, study, evaluator, training, time.perf_counter() - start,
+                   model_path)
 
 
-def _write_results(args, out: Path, space, study, evaluator, training: bool, seconds: float) -> None:
-    objective = evaluator.objective
+def _trial_summary(space, trial) -> dict:
+    return {"trial": trial.number, "arch": space.format(trial.arch), "objective": trial.objective,
+            "values": trial.evaluation.values, "metrics": trial.evaluation.metrics,
+            "info": trial.evaluation.info}
+
+
+def _write_results(args, out: Path, space, study, evaluator, training: bool, seconds: float,
+                   model_path: Path | None) -> None:
+    objectives = study.objectives
+    first = objectives[0]
     report = [c.strip() for c in (args.report or "").split(",") if c.strip()]
     best = study.best()
     summary = {
         "space": space.spec(), "strategy": study.strategy.spec(), "evaluator": evaluator.spec(),
-        "seed": args.seed, "objective": objective, "trials": len(study.trials),
-        "best": None if best is None else {
-            "trial": best.number, "arch": space.format(best.arch), "objective": best.objective,
-            "metrics": best.evaluation.metrics, "info": best.evaluation.info},
+        "seed": args.seed, "objective": first.name,
+        "objectives": [o.to_dict() for o in objectives],
+        "model": None if model_path is None else str(model_path),
+        "trials": len(study.trials),
+    }
+    front = study.pareto_front() if len(objectives) > 1 else None
+    if front is None:
+        summary["best"] = None if best is None else _trial_summary(space, best)
+    else:
+        summary["pareto_front"] = [_trial_summary(space, t) for t in front]
+    summary.update({
         "overhead_s_per_proposal": study.stats.overhead_s / max(study.stats.proposals, 1),
         "wall_s_this_session": seconds,
         "strategy_counters": study.stats.strategy,
         "failures": [{"trial": t.number, "reason": t.evaluation.failure}
                      for t in study.trials if t.objective is None],
-    }
+    })
     if not training:
-        summary["table_optimum"] = evaluator.best()[1]
+        optima = {o.name: evaluator.best(o.direction, o.name)[1] for o in objectives}
+        if front is None:
+            summary["table_optimum"] = optima[first.name]
+        else:
+            summary["table_optima"] = optima
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     try:
         from graphvae_nas.viz import plot_best_so_far
 
-        curve = [t.objective if t.objective is not None else float("-inf") for t in study.trials]
+        # best-so-far of the first objective, oriented larger-is-better
+        curve = [first.orient(t.objective) if t.objective is not None else float("-inf")
+                 for t in study.trials]
         plot_best_so_far({study.strategy.spec()["name"]: [curve]}, str(out / "curve.png"),
-                         ylabel=objective)
+                         ylabel=first.name if first.direction == "max" else f"-{first.name}")
     except ImportError as exc:
         print(f"no curve plot: {exc}", file=sys.stderr)
-    if best is not None:
+    if model_path is not None:
+        print(f"latent BO used the VAE {model_path}", file=sys.stderr)
+    if front is not None:
+        names = ", ".join(map(str, objectives))
+        print(f"Pareto front after {len(study.trials)} queries ({names}): {len(front)} architectures")
+        for trial in front:
+            shown = ", ".join(f"{o.name} {trial.evaluation.values[o.name]:.4g}" for o in objectives)
+            print(f"  {space.format(trial.arch)}  {shown}")
+    elif best is not None:
         shown = [k for k in report if k in best.evaluation.metrics] or list(best.evaluation.metrics)
         extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
-              f"  {objective} {best.objective:.4g}" + (f", {extra}" if extra else ""))
+              f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))
     print(f"results in {out}/ (study.jsonl, summary.json, curve.png)", file=sys.stderr)

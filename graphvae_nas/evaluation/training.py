@@ -75,5 +75,5 @@ class TrainingEvaluator:
             return Evaluation(None, failure=f"out of memory: {str(exc).splitlines()[0]}")
         device = record.pop("device")
         metrics = {k: float(v) for k, v in record.items()}
-        return Evaluation(metrics[self.objective], metrics, cost=metrics["seconds"],
-                          info={"device": device})
+        return Evaluation(metrics=metrics, cost=metrics["seconds"], info={"device": device},
+                          values={self.objective: metrics[self.objective]})

@@ -1,5 +1,6 @@
 """Layer 5: the ask/tell study, search strategies and the persistent study store."""
 from graphvae_nas.search.factory import STRATEGY_NAMES, make_strategy
+from graphvae_nas.search.objectives import Objective, parse_objective
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies import (
     History,
@@ -17,6 +18,7 @@ __all__ = [
     "History",
     "LatentBO",
     "LocalSearch",
+    "Objective",
     "Proposal",
     "RandomSearch",
     "RegularizedEvolution",
@@ -26,4 +28,5 @@ __all__ = [
     "StudyStore",
     "Trial",
     "make_strategy",
+    "parse_objective",
 ]

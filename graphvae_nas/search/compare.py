@@ -3,7 +3,8 @@
 Every strategy runs the same :class:`~graphvae_nas.search.Study` harness against the same
 :class:`~graphvae_nas.evaluation.TabularEvaluator`, so results are comparable: for each budget,
 the reported metric of the best-by-objective architecture (mean and std over seeds), the median
-number of queries to reach the table's optimum, and the search overhead per proposal.
+number of queries to reach the table's optimum, and the search overhead per proposal. The
+objective is written ``name[:max|min]`` (maximised by default).
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from graphvae_nas.search.objectives import parse_objective
 
 _STATE: dict[str, Any] = {}
 
@@ -42,8 +45,9 @@ def _init_worker(spec: ComparisonSpec) -> None:
 
     torch.set_num_threads(spec.threads_per_worker)
     dataset = load_dataset(spec.dataset, verify=False)
-    _STATE.update(spec=spec, dataset=dataset,
-                  evaluator=TabularEvaluator(dataset, spec.objective, report=[spec.report]))
+    objective = parse_objective(spec.objective)
+    _STATE.update(spec=spec, dataset=dataset, objective=objective,
+                  evaluator=TabularEvaluator(dataset, objective.name, report=[spec.report]))
     if spec.model:
         from graphvae_nas.vae.persistence import load_model
 
@@ -59,12 +63,13 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     options = spec.bo_options if name.startswith("bo") else {}
     strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
                              candidates=dataset.archs, **options)
-    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed)
+    objective = _STATE["objective"]
+    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed, objectives=[objective])
     start = time.perf_counter()
     study.optimize(spec.budget, batch_size=spec.batch_size)
     return {"strategy": name, "seed": seed, "seconds": time.perf_counter() - start,
             "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
-            "objective": [t.objective for t in study.trials],
+            "direction": objective.direction, "objective": [t.objective for t in study.trials],
             "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
             "counters": dict(study.stats.strategy)}
 
@@ -77,17 +82,25 @@ def run_comparison(spec: ComparisonSpec, workers: int = 1) -> list[dict[str, Any
 
 
 def best_report_at(run: dict[str, Any], budget: int) -> float:
-    """Report metric of the best-by-objective architecture among the first ``budget`` trials."""
+    """Report metric of the best-by-objective architecture among the first ``budget`` trials
+    (lowest objective when ``run["direction"]`` is ``min``)."""
+    sign = _sign(run)
     pairs = [(o, r) for o, r in zip(run["objective"][:budget], run["report"][:budget]) if o is not None]
-    return max(pairs, key=lambda p: p[0])[1]
+    return max(pairs, key=lambda p: sign * p[0])[1]
 
 
 def queries_to_optimum(run: dict[str, Any], optimum: float) -> int | None:
     """1-based number of queries until the objective reached ``optimum`` (None: never)."""
+    sign = _sign(run)
     for i, value in enumerate(run["objective"]):
-        if value is not None and value >= optimum:
+        if value is not None and sign * value >= sign * optimum:
             return i + 1
     return None
+
+
+def _sign(run: dict[str, Any]) -> int:
+    """+1 when the run maximised its objective (the default), -1 when it minimised it."""
+    return -1 if run.get("direction", "max") == "min" else 1
 
 
 def summarise(runs: list[dict[str, Any]], budgets: Sequence[int], optimum: float) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """Durable storage of a study: append-only JSON Lines, fsync'd after every record.
 
-Line 1 is a header that identifies the study (space, strategy, evaluator, seed); every further
-line is one finished trial::
+Line 1 is a header that identifies the study (space, strategy, evaluator, seed, and the
+objectives with their directions); every further line is one finished trial::
 
     {"trial": 0, "hash": "...", "arch": "<native string>", "objective": 91.2,
-     "metrics": {...}, "cost": 0.0, "failure": null, "tag": "random", "seconds": 0.01}
+     "values": {"cifar10_valid": 91.2, "hw_edgegpu_latency": 4.3}, "metrics": {...},
+     "cost": 0.0, "failure": null, "tag": "random", "seconds": 0.01}
+
+``values`` holds the raw value of every objective (``objective`` repeats the first).
 
 Before a batch is evaluated, its proposals are logged as ``{"batch": [{"arch": ..., "tag":
 ...}, ...]}``; on resume the ones without a trial yet are evaluated first, so a study killed in
@@ -13,6 +16,12 @@ the middle of a batch continues with the same architectures.
 Each record is written and fsync'd before the next proposal is made, so a crash (even SIGKILL)
 loses at most the trial being evaluated. On resume a half-written last line (no newline) is
 cut off, and the header must match the study being resumed.
+
+Versions: 2 (this one) keeps ``objectives`` in the header and ``values`` in each record.
+Version 1 (graphvae_nas 0.1.0) had one maximised objective, no ``objectives`` in the header and
+only ``objective`` per record; such a store resumes for a study with one ``max`` objective (its
+records read as that objective's values) and keeps being written as version 1 (its new records
+carry both fields, so 0.1.0 still reads it). Any other version is refused.
 """
 from __future__ import annotations
 
@@ -22,17 +31,28 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.errors import DataFormatError
+from graphvae_nas.search.objectives import Objective
 
 STORE_FORMAT = "graphvae_nas.study"
-STORE_VERSION = 1
+STORE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class StudyStore:
-    """Append-only trial log at ``path`` (see module docstring)."""
+    """Append-only trial log at ``path`` (see module docstring).
+
+    ``header`` (see ``Study.store_header``) must hold ``objectives``, a list of
+    ``{"name": ..., "direction": "max"|"min"}``; ``objectives`` and ``version`` say what the
+    file holds (``version`` 1 for a resumed store of the first release).
+    """
 
     def __init__(self, path: str | Path, header: dict[str, Any], *, resume: bool = False) -> None:
         self.path = Path(path)
+        if not isinstance(header.get("objectives"), list) or not header["objectives"]:
+            raise ValueError("a study store's header needs its objectives (see Study.store_header)")
+        self.objectives = tuple(Objective.from_dict(o) for o in header["objectives"])
         self.header = {"format": STORE_FORMAT, "version": STORE_VERSION, **header}
+        self.version = STORE_VERSION
         self.records: list[dict[str, Any]] = []
         self.last_batch: list[dict[str, Any]] = []
         if self.path.exists() and self.path.stat().st_size > 0:
@@ -61,14 +81,22 @@ class StudyStore:
             header = None
         if not isinstance(header, dict) or header.get("format") != STORE_FORMAT:
             raise DataFormatError("not a graphvae_nas study store", path=str(self.path), line=1)
-        if header.get("version") != STORE_VERSION:
-            raise DataFormatError(f"study store version {header.get('version')!r} is not supported",
-                                  path=str(self.path), line=1)
-        for key, value in self.header.items():
+        version = header.get("version")
+        if version not in READABLE_VERSIONS:
+            raise DataFormatError(f"study store version {version!r} is not supported (this release "
+                                  f"reads versions {', '.join(map(str, READABLE_VERSIONS))})",
+                                  path=str(self.path), line=1, field="version")
+        expected = dict(self.header)
+        if version == 1:
+            self._check_version_1()
+            del expected["objectives"]
+            expected["version"] = 1
+        for key, value in expected.items():
             if header.get(key) != value:
                 raise DataFormatError(
                     f"this store belongs to another study: {key} is {header.get(key)!r}, "
                     f"expected {value!r}", path=str(self.path), line=1, field=key)
+        self.header, self.version = header, version
         records = []
         for line_no, line in enumerate(lines[1:], start=2):
             try:
@@ -82,8 +110,29 @@ class StudyStore:
             if not isinstance(record, dict) or record.get("trial") != len(records):
                 raise DataFormatError(f"expected trial {len(records)}", path=str(self.path),
                                       line=line_no, field="trial")
+            if version == 1:
+                record = self._upgrade_version_1(record, line_no)
             records.append(record)
         return records
+
+    def _check_version_1(self) -> None:
+        if len(self.objectives) != 1 or self.objectives[0].direction != "max":
+            raise DataFormatError(
+                "a version-1 study store holds one maximised objective; this study has "
+                f"{', '.join(map(str, self.objectives))}", path=str(self.path), line=1,
+                field="version")
+
+    def _upgrade_version_1(self, record: dict[str, Any], line_no: int) -> dict[str, Any]:
+        """A version-1 trial record in today's shape: its objective becomes the value of the
+        (single, maximised) objective."""
+        if "values" in record:  # appended by this release to a version-1 store
+            return record
+        objective = record.get("objective")
+        if objective is not None and not isinstance(objective, (int, float)):
+            raise DataFormatError(f"objective is {objective!r}, not a number",
+                                  path=str(self.path), line=line_no, field="objective")
+        values = {} if objective is None else {self.objectives[0].name: float(objective)}
+        return {**record, "values": values}
 
     def _write_line(self, obj: dict[str, Any]) -> None:
         with open(self.path, "a", encoding="utf-8") as handle:

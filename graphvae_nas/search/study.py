@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation import Evaluation, Evaluator
 from graphvae_nas.evaluation.executors import Executor, SerialExecutor
 from graphvae_nas.graph import Architecture
+from graphvae_nas.search.objectives import Objective, as_objectives, oriented_row
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies.base import History, Proposal, Strategy
 from graphvae_nas.spaces import SearchSpace
@@ -48,21 +49,33 @@ class SearchStats:
 
 
 class Study:
-    """Search ``space`` with ``strategy``, scoring with ``evaluator``; persists to ``store``."""
+    """Search ``space`` with ``strategy``, scoring with ``evaluator``; persists to ``store``.
+
+    ``objectives``: :class:`~graphvae_nas.search.objectives.Objective` objects or
+    ``"name[:max|min]"`` strings (default: the evaluator's metric, maximised). Each objective's
+    value is read from an evaluation's ``values`` (else its ``metrics``); the first one is what
+    single-objective strategies and :meth:`best` optimise, :meth:`pareto_front` uses them all.
+    """
 
     def __init__(self, space: SearchSpace, strategy: Strategy, evaluator: Evaluator, *,
-                 seed: int = 0, store: StudyStore | None = None) -> None:
+                 seed: int = 0, store: StudyStore | None = None,
+                 objectives: Sequence[Objective | str] | None = None) -> None:
         self.space = space
         self.strategy = strategy
         self.evaluator = evaluator
         self.seed = seed
         self.store = store
+        self.objectives = self.resolve_objectives(evaluator, objectives)
         self.trials: list[Trial] = []
-        self.history = History(space)
+        self.history = History(space, objective_specs=self.objectives)
         self.stats = SearchStats()
         self._pending: dict[str, Proposal] = {}
         self._resumed: list[Proposal] = []
         if store is not None:
+            if store.objectives != self.objectives:
+                raise GraphVAENASError(
+                    f"the store's objectives ({', '.join(map(str, store.objectives))}) are not this "
+                    f"study's ({', '.join(map(str, self.objectives))})")
             for record in store.records:
                 self._remember(Trial(record["trial"], space.parse(record["arch"]),
                                      Evaluation.from_dict(record), record.get("tag", ""),
@@ -73,11 +86,36 @@ class Study:
                     self._resumed.append(Proposal(arch, item.get("tag", "")))
 
     @staticmethod
-    def store_header(space: SearchSpace, strategy: Strategy, evaluator: Evaluator,
-                     seed: int) -> dict[str, Any]:
+    def resolve_objectives(evaluator: Evaluator,
+                           objectives: Sequence[Objective | str] | None = None) -> tuple[Objective, ...]:
+        """``objectives`` checked (default: the evaluator's metric, maximised).
+
+        An evaluator that lists the metrics it measures (``evaluator.objectives``, e.g. a
+        table's columns) must measure every objective; one that measures several needs them
+        declared with their directions.
+        """
+        measured = getattr(evaluator, "objectives", None)
+        if objectives is None:
+            if measured is not None and len(measured) > 1:
+                raise GraphVAENASError(f"the evaluator measures {', '.join(measured)}: declare the "
+                                       "study's objectives with their directions (objectives=...)")
+            name = getattr(evaluator, "objective", None)
+            return (Objective(name if isinstance(name, str) else "objective"),)
+        resolved = as_objectives(objectives)
+        if measured is not None:
+            missing = [o.name for o in resolved if o.name not in measured]
+            if missing:
+                raise GraphVAENASError(f"the evaluator does not measure objective(s) "
+                                       f"{', '.join(missing)} (it measures {', '.join(measured)})")
+        return resolved
+
+    @staticmethod
+    def store_header(space: SearchSpace, strategy: Strategy, evaluator: Evaluator, seed: int,
+                     objectives: Sequence[Objective | str] | None = None) -> dict[str, Any]:
         """What a store must match to be resumed by this study."""
-        return {"space": space.spec(), "strategy": strategy.spec(),
-                "evaluator": evaluator.spec(), "seed": seed}
+        return {"space": space.spec(), "strategy": strategy.spec(), "evaluator": evaluator.spec(),
+                "seed": seed, "objectives": [o.to_dict() for o in
+                                             Study.resolve_objectives(evaluator, objectives)]}
 
     @staticmethod
     def check_budget(space: SearchSpace, budget: int) -> None:
@@ -90,7 +128,7 @@ class Study:
 
     def _remember(self, trial: Trial) -> None:
         self.trials.append(trial)
-        self.history.add(trial.arch, trial.objective, trial.tag)
+        self.history.add(trial.arch, trial.objective, trial.tag, trial.evaluation.values)
 
     def rng(self) -> random.Random:
         """The generator for the next proposal: a function of the seed and the trial count."""
@@ -124,15 +162,42 @@ class Study:
             self.stats.strategy[key] = value
         return fresh
 
+    def _with_objectives(self, evaluation: Evaluation) -> Evaluation:
+        """``evaluation`` with ``values`` holding exactly this study's objectives (in order)
+        and ``objective`` the first of them.
+
+        A value is read from the evaluation's ``values``, else its ``metrics``; an evaluation
+        with no ``values`` at all (an evaluator measuring one unnamed thing) gives its
+        ``objective`` to the first objective. A successful evaluation must have the first
+        objective; a later one it lacks is left out (the trial is then off the Pareto front).
+        """
+        if evaluation.objective is None:
+            return replace(evaluation, values={})
+        values = {}
+        for objective in self.objectives:
+            if objective.name in evaluation.values:
+                values[objective.name] = evaluation.values[objective.name]
+            elif objective.name in evaluation.metrics:
+                values[objective.name] = float(evaluation.metrics[objective.name])
+        first = self.objectives[0].name
+        if first not in values:
+            if evaluation.values:
+                raise GraphVAENASError(
+                    f"the evaluation has no value for objective {first!r} (it has "
+                    f"{', '.join([*evaluation.values, *evaluation.metrics])})")
+            values = {first: float(evaluation.objective), **values}
+        return replace(evaluation, objective=None, values=values)
+
     def tell(self, arch: Architecture, evaluation: Evaluation, seconds: float = 0.0) -> Trial:
         """Record the result of an asked architecture (persisted before returning)."""
         proposal = self._pending.pop(arch.canonical_hash, None)
         if proposal is None:
             raise GraphVAENASError("tell() for an architecture that was not asked (or told twice)")
-        trial = Trial(len(self.trials), arch, evaluation, proposal.tag, seconds)
+        trial = Trial(len(self.trials), arch, self._with_objectives(evaluation), proposal.tag,
+                      seconds)
         if self.store is not None:
             self.store.append({"trial": trial.number, "hash": arch.canonical_hash,
-                               "arch": self.space.format(arch), **evaluation.to_dict(),
+                               "arch": self.space.format(arch), **trial.evaluation.to_dict(),
                                "tag": trial.tag, "seconds": seconds})
         self._remember(trial)
         return trial
@@ -173,6 +238,27 @@ class Study:
         return self.trials
 
     def best(self) -> Trial | None:
-        """The trial with the highest objective (the first one on ties)."""
+        """The trial with the best first objective (highest for ``max``, lowest for ``min``;
+        the first one on ties)."""
+        first = self.objectives[0]
         scored = [t for t in self.trials if t.objective is not None]
-        return max(scored, key=lambda t: (t.objective, -t.number)) if scored else None
+        return max(scored, key=lambda t: (first.orient(t.objective), -t.number)) if scored else None
+
+    def pareto_front(self) -> list[Trial]:
+        """The trials no other trial dominates over all objectives, in trial order (trials
+        lacking a value of some objective are left out; equal points all stay). Uses BoTorch's
+        ``is_non_dominated``."""
+        try:
+            import torch
+            from botorch.utils.multi_objective.pareto import is_non_dominated
+        except ImportError as exc:
+            raise GraphVAENASError("the Pareto front needs BoTorch: pip install "
+                                   "'graphvae_nas[bo]'") from exc
+        rows = [(t, oriented_row(self.objectives, t.evaluation.values)) for t in self.trials
+                if t.objective is not None]
+        rows = [(t, row) for t, row in rows if row is not None]
+        if not rows:
+            return []
+        y = torch.tensor([row for _, row in rows], dtype=torch.float64)
+        keep = is_non_dominated(y, deduplicate=False)
+        return [t for (t, _), k in zip(rows, keep.tolist()) if k]

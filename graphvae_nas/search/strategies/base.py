@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.search.objectives import Objective, oriented_row
 from graphvae_nas.spaces import SearchSpace
 
 
@@ -20,26 +22,57 @@ class Proposal:
 
 @dataclass
 class History:
-    """Everything evaluated so far, in order; ``seen`` holds their canonical hashes."""
+    """Everything evaluated so far, in order; ``seen`` holds their canonical hashes.
+
+    ``objectives`` holds each trial's raw first-objective value (None: failed) and ``values`` its
+    raw values of every objective; ``objective_specs`` says which objectives and in which
+    direction. Strategies should read :meth:`scored` or :meth:`scored_matrix`, which orient
+    every value so that larger is better (a ``min`` objective's values are negated).
+    """
 
     space: SearchSpace
     archs: list[Architecture] = field(default_factory=list)
     objectives: list[float | None] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    objective_specs: tuple[Objective, ...] = (Objective("objective"),)
+    values: list[dict[str, float]] = field(default_factory=list)
 
-    def add(self, arch: Architecture, objective: float | None, tag: str) -> None:
+    def add(self, arch: Architecture, objective: float | None, tag: str,
+            values: Mapping[str, float] | None = None) -> None:
+        """Append one trial: its raw first-objective value and (for several objectives) the
+        raw value of each by name (default: ``objective`` under the first objective's name)."""
+        if values is None:
+            values = {} if objective is None else {self.objective_specs[0].name: objective}
         self.archs.append(arch)
         self.objectives.append(objective)
         self.tags.append(tag)
+        self.values.append(dict(values))
         self.seen.add(arch.canonical_hash)
 
     def __len__(self) -> int:
         return len(self.archs)
 
+    def scores(self) -> list[float | None]:
+        """Every trial's first objective, oriented larger-is-better (None: failed)."""
+        first = self.objective_specs[0]
+        return [None if y is None else first.orient(y) for y in self.objectives]
+
     def scored(self) -> list[tuple[Architecture, float]]:
-        """``(arch, objective)`` of the successful evaluations, in order."""
-        return [(a, y) for a, y in zip(self.archs, self.objectives) if y is not None]
+        """``(arch, first objective oriented larger-is-better)`` of the successful evaluations,
+        in order."""
+        return [(a, y) for a, y in zip(self.archs, self.scores()) if y is not None]
+
+    def scored_matrix(self) -> tuple[list[Architecture], list[list[float]]]:
+        """The trials with a value for every objective, and their values (one row per trial,
+        one column per objective, each oriented larger-is-better)."""
+        archs, rows = [], []
+        for arch, values in zip(self.archs, self.values):
+            row = oriented_row(self.objective_specs, values)
+            if row is not None:
+                archs.append(arch)
+                rows.append(row)
+        return archs, rows
 
 
 @runtime_checkable

@@ -72,7 +72,7 @@ class LocalSearch:
                     default=None)
         if start is None:
             return random_unseen(space, history, rng, n, tag="restart")
-        climb = [(a, y) for a, y in zip(history.archs[start:], history.objectives[start:])
+        climb = [(a, y) for a, y in zip(history.archs[start:], history.scores()[start:])
                  if y is not None]
         if not climb:
             return random_unseen(space, history, rng, n, tag="restart")
