@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaln
 
 from graphvae_nas.errors import ArchitectureError, DataFormatError
 from graphvae_nas.evaluation.base import Evaluation
@@ -85,6 +84,8 @@ class FamilyScores:
         r = self._card[child]
         q = math.prod(self._card[p] for p in parents)
         if self.score == "bdeu":
+            from scipy.special import gammaln  # imported here: BIC alone does not need scipy
+
             a_j = self.iss / q
             a_jk = a_j / r
             n_j = table.sum(axis=1)
