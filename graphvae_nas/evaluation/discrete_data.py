@@ -114,7 +114,10 @@ def _code_column(values: list[str], name: str, path: str,
             raise DataFormatError(
                 f"non-discrete column: numeric values with fractions such as {fractional[0]!r}; "
                 "discretise it into levels first", path=path, field=name)
-        distinct = [v for _, v in sorted(zip(numbers, distinct))]
+        # whole numbers: one level per number ("2" and "2.0" agree), sorted numerically
+        as_int = {v: int(x) for v, x in zip(distinct, numbers)}
+        values = [str(as_int[v]) for v in values]
+        distinct = [str(x) for x in sorted(set(as_int.values()))]
     if len(distinct) > max_levels:
         raise DataFormatError(
             f"non-discrete column: {len(distinct)} distinct values > max_levels={max_levels} "
