@@ -96,6 +96,9 @@ def test_data_sample_score_needs_a_bn_space(capsys, tmp_path: Path) -> None:
     rc, _, err = run(capsys, "data", "sample", "--space", "bn:variables=x,y", "-n", "3", "--score", "bic",
                      "-o", tmp_path / "x.jsonl")
     assert rc == 2 and "no data to score on" in err
+    rc, _, err = run(capsys, "data", "sample", tmp_path / "some.jsonl", "-n", "3", "--score", "bic",
+                     "-o", tmp_path / "x.jsonl")
+    assert rc == 2 and "not a dataset file" in err
     rc, _, err = run(capsys, "data", "split", tmp_path / "none.jsonl", "--protocol", "dvae-bn",
                      "--train-out", tmp_path / "a.jsonl", "--test-out", tmp_path / "b.jsonl")
     assert rc == 2

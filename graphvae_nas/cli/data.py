@@ -202,6 +202,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
     _check_outputs(args.out)
     rng = as_rng(args.seed)
     if args.file:
+        if args.score:
+            raise DataFormatError("--score scores structures sampled from --space, not a dataset file",
+                                  field="score")
         dataset = load_dataset(args.file)
         if args.all or args.num >= len(dataset):
             _save(dataset, args.out)

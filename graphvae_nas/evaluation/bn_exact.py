@@ -9,7 +9,8 @@
 4. Read back the order of sinks and their parent sets from the full set.
 
 Time and memory grow as ``n 2^n``, so networks of more than :data:`MAX_EXACT_VARIABLES`
-variables are refused. Ties are broken deterministically (the first best found).
+variables are refused. Step 1 dominates: 1,024 family scores for 8 variables (well under a
+second), about 10^7 for 20 (minutes; ``max_parents`` does not shorten the sweep, only the counting). Ties are broken deterministically (the first best found).
 """
 from __future__ import annotations
 
