@@ -10,7 +10,7 @@ scoring a structure is then ``n`` dictionary look-ups. Definitions follow bnlear
   the number of parent configurations (the product of the parents' levels, observed or not).
   Larger is better (bnlearn's sign).
 * ``bdeu``: the log BDeu marginal likelihood with imaginary (equivalent) sample size ``iss``
-  (bnlearn's ``bde`` score; default ``iss = 1``).
+  (bnlearn's ``bde`` score; default ``iss = 1`` as in bnlearn 5, whose 3.x versions used 10).
 """
 from __future__ import annotations
 
