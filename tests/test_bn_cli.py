@@ -102,3 +102,23 @@ def test_data_sample_score_needs_a_bn_space(capsys, tmp_path: Path) -> None:
     rc, _, err = run(capsys, "data", "split", tmp_path / "none.jsonl", "--protocol", "dvae-bn",
                      "--train-out", tmp_path / "a.jsonl", "--test-out", tmp_path / "b.jsonl")
     assert rc == 2
+
+
+def test_dvae_bn_lines_import_through_the_dvae_reader(capsys, tmp_path: Path) -> None:
+    """D-VAE's BN files (``asia_200k.txt``: ``[[t0], [t1, b0], ...], score`` per line) read with
+    the D-VAE row reader, which takes any space with ``from_rows``."""
+    lines = ["[[0], [1, 1], [2, 0, 0], [3, 0, 0, 0], [4, 0, 1, 0, 0], [5, 1, 1, 0, 0, 0], "
+             "[6, 0, 1, 0, 0, 1, 0], [7, 0, 0, 0, 1, 1, 1, 0]], -12000.5",
+             "[[1], [0, 0], [2, 0, 1], [3, 1, 0, 0], [4, 1, 0, 0, 0], [5, 0, 0, 1, 1, 0], "
+             "[6, 0, 0, 0, 0, 0, 1], [7, 0, 0, 0, 0, 1, 1, 0]], -11109.7419",
+             "[[0], [0, 1], [2, 0, 0], [3, 0, 0, 0], [4, 0, 0, 0, 0], [5, 0, 0, 0, 0, 0], "
+             "[6, 0, 0, 0, 0, 0, 0], [7, 0, 0, 0, 0, 0, 0, 0]], -1.0"]
+    source = tmp_path / "asia_3.txt"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "asia_3.jsonl"
+    rc, _, err = run(capsys, "data", "import", source, "--space", "bn:variables=A,S,T,L,B,E,X,D",
+                     "--format", "dvae-enas", "--metric-name", "bic", "--skip-bad", "-o", out)
+    assert rc == 0 and "skipped line 3" in err and "listed twice" in err
+    dataset = load_dataset(out)
+    assert [dataset.native(i) for i in range(2)][1] == "[A][S][T|A][L|S][B|S][E|T:L][X|E][D|B:E]"
+    assert dataset.metrics["bic"].tolist() == [-12000.5, -11109.7419]
