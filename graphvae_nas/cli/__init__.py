@@ -15,12 +15,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generative neural architecture search with graph VAEs.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from graphvae_nas.cli import data, search, train, vae
+    from graphvae_nas.cli import bn, data, search, train, vae
 
     data.add_parser(sub)
     vae.add_parser(sub)
     search.add_parser(sub)
     train.add_parser(sub)
+    bn.add_parser(sub)
     return parser
 
 

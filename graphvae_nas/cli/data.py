@@ -8,6 +8,7 @@ from pathlib import Path
 
 from graphvae_nas.datasets import (
     ArchitectureDataset,
+    dvae_bn_split,
     dvae_enas_split,
     load_dataset,
     merge_datasets,
@@ -63,8 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("split", help="deterministic train/test split")
     p.add_argument("file")
-    p.add_argument("--protocol", choices=["random", "dvae-enas"], default="random",
-                   help="dvae-enas: skip 1,000 lines, shuffle with Random(0), 90/10")
+    p.add_argument("--protocol", choices=["random", "dvae-enas", "dvae-bn"], default="random",
+                   help="dvae-enas: skip 1,000 lines, shuffle with Random(0), 90/10; "
+                        "dvae-bn: shuffle every line with Random(0), 90/10")
     p.add_argument("--test-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-first", type=int, default=0)
@@ -78,6 +80,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--num", type=int, default=100, help="how many (distinct)")
     p.add_argument("--all", action="store_true", help="every architecture of a finite space")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--score", choices=["bic", "bdeu", "loglik"],
+                   help="bn spaces: score every sampled structure on the space's data (bn:data=FILE)")
+    p.add_argument("--score-data", help="with --score: CSV to score on instead of the space's data=")
+    p.add_argument("--iss", type=float, default=1.0, help="with --score bdeu: imaginary sample size")
     p.add_argument("-o", "--out", required=True)
     p.set_defaults(func=cmd_sample)
 
@@ -184,6 +190,8 @@ def cmd_split(args: argparse.Namespace) -> None:
     dataset = load_dataset(args.file)
     if args.protocol == "dvae-enas":
         train, test = dvae_enas_split(dataset)
+    elif args.protocol == "dvae-bn":
+        train, test = dvae_bn_split(dataset)
     else:
         train, test = random_split(dataset, args.test_fraction, args.seed, args.skip_first)
     _save(train, args.train_out)
@@ -194,6 +202,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
     _check_outputs(args.out)
     rng = as_rng(args.seed)
     if args.file:
+        if args.score:
+            raise DataFormatError("--score scores structures sampled from --space, not a dataset file",
+                                  field="score")
         dataset = load_dataset(args.file)
         if args.all or args.num >= len(dataset):
             _save(dataset, args.out)
@@ -214,9 +225,24 @@ def cmd_sample(args: argparse.Namespace) -> None:
         archs = list(enumerate_all())
     else:
         archs = sample_distinct(space, args.num, rng)
-    _save(ArchitectureDataset.from_architectures(
-        space, archs, provenance=[{"sampled_from": space.spec(), "seed": args.seed,
-                                   "all": bool(args.all)}]), args.out)
+    provenance = [{"sampled_from": space.spec(), "seed": args.seed, "all": bool(args.all)}]
+    metrics = _bn_scores(space, archs, args, provenance) if args.score else None
+    _save(ArchitectureDataset.from_architectures(space, archs, metrics, provenance=provenance),
+          args.out)
+
+
+def _bn_scores(space: object, archs: list, args: argparse.Namespace,
+               provenance: list[dict]) -> dict[str, object]:
+    """``--score``: the score column of Bayesian-network structures (records the data used)."""
+    from graphvae_nas.evaluation.bic import BNScoreEvaluator
+    from graphvae_nas.spaces.bn import BayesianNetworkSpace
+
+    if not isinstance(space, BayesianNetworkSpace):
+        raise DataFormatError("--score applies to Bayesian-network spaces (--space bn:data=FILE.csv)",
+                              field="score")
+    evaluator = BNScoreEvaluator(space, args.score_data, score=args.score, iss=args.iss)
+    provenance.append({"scored_on": evaluator.spec()})
+    return {args.score: evaluator.score_many(archs)}
 
 
 def cmd_show(args: argparse.Namespace) -> None:

@@ -30,3 +30,11 @@ def dvae_enas_split(dataset: ArchitectureDataset) -> tuple[ArchitectureDataset, 
     if dataset.space.spec().get("name") != "enas":
         raise DataFormatError(f"the dvae-enas protocol is for ENAS data, not {dataset.space.spec()}")
     return random_split(dataset, test_fraction=0.1, seed=0, skip_first=DVAE_ENAS_BURN_IN)
+
+
+def dvae_bn_split(dataset: ArchitectureDataset) -> tuple[ArchitectureDataset, ArchitectureDataset]:
+    """D-VAE's Bayesian-network protocol (``load_BN_graphs``): no burn-in, shuffle every row
+    with ``random.Random(0)``, first 90 % train, the rest test."""
+    if dataset.space.spec().get("name") != "bn":
+        raise DataFormatError(f"the dvae-bn protocol is for Bayesian-network data, not {dataset.space.spec()}")
+    return random_split(dataset, test_fraction=0.1, seed=0, skip_first=0)

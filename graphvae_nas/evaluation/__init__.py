@@ -4,10 +4,11 @@
 package never imports Ray.
 """
 from graphvae_nas.evaluation.base import Evaluation, Evaluator
+from graphvae_nas.evaluation.bic import BNScoreEvaluator
 from graphvae_nas.evaluation.executors import Executor, SerialExecutor, timed_evaluate
 from graphvae_nas.evaluation.tabular import TabularEvaluator
 
-__all__ = ["Evaluation", "Evaluator", "Executor", "RayExecutor", "SerialExecutor", "TabularEvaluator", "timed_evaluate"]
+__all__ = ["BNScoreEvaluator", "Evaluation", "Evaluator", "Executor", "RayExecutor", "SerialExecutor", "TabularEvaluator", "timed_evaluate"]
 
 
 def __getattr__(name: str) -> object:

@@ -30,9 +30,13 @@ _HASH_VERSION = "gvn1"
 def canonical_form(arch: Architecture) -> CanonicalForm:
     """``(ops, edges)`` of ``arch`` renumbered canonically; equal iff the DAGs are isomorphic."""
     ops = arch.ops
+    label_rank = {label: i for i, label in enumerate(sorted(set(ops)))}
+    if len(label_rank) == len(ops):
+        # unique labels (e.g. Bayesian networks): refinement would return the label ranks
+        # unchanged, so the label order is already the canonical numbering
+        return _leaf_form([label_rank[op] for op in ops], arch)
     preds = arch.predecessors()
     succs = arch.successors()
-    label_rank = {label: i for i, label in enumerate(sorted(set(ops)))}
     colors = _refine([label_rank[op] for op in ops], preds, succs)
     return _search(colors, arch, preds, succs)
 

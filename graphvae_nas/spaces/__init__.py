@@ -11,6 +11,7 @@ from graphvae_nas.spaces.base import (
     sample_distinct,
     space_from_spec,
 )
+from graphvae_nas.spaces.bn import BayesianNetworkSpace
 from graphvae_nas.spaces.constraints import GenerationConstraints
 from graphvae_nas.spaces.enas import ENAS_OPS, EnasMacroSpace
 from graphvae_nas.spaces.generic import GenericDagSpace
@@ -18,7 +19,7 @@ from graphvae_nas.spaces.nb101 import NB101_OPS, NasBench101Space
 from graphvae_nas.spaces.nb201 import NB201_OPS, NasBench201Space
 
 __all__ = [
-    "ENAS_OPS", "INPUT", "NB101_OPS", "NB201_OPS", "OUTPUT", "EnasMacroSpace", "FiniteSearchSpace",
+    "BayesianNetworkSpace", "ENAS_OPS", "INPUT", "NB101_OPS", "NB201_OPS", "OUTPUT", "EnasMacroSpace", "FiniteSearchSpace",
     "GenerationConstraints", "GenericDagSpace", "NasBench101Space", "NasBench201Space", "SearchSpace", "available_spaces",
     "get_space", "match_template", "register_space", "sample_distinct", "space_from_spec",
 ]
