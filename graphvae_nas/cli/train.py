@@ -28,7 +28,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     from graphvae_nas.evaluation.trainer import train_network
     from graphvae_nas.spaces import get_space
-    from graphvae_nas.vae.persistence import atomic_torch_save
+    from graphvae_nas.vae.persistence import save_payload
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -38,11 +38,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     module = evaluator.build(arch)
     record = train_network(module, evaluator.data, evaluator.config, progress=True)
     out = Path(args.out or f"{space.name}-{arch.canonical_hash[:12]}.pt")
-    atomic_torch_save({"format": NETWORK_FORMAT, "space": space.spec(), "arch": space.format(arch),
+    save_payload({"space": space.spec(), "arch": space.format(arch),
                        "network": evaluator.network, "num_classes": evaluator.data.num_classes,
                        "in_channels": evaluator.data.in_channels, "data": evaluator.data.spec(),
                        "config": evaluator.config.to_dict(), "metrics": record,
-                       "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()}}, out)
+                       "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()}},
+                 out, file_format=NETWORK_FORMAT)
     if args.json:
         print(json.dumps(record))
     else:

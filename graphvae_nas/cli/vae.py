@@ -71,6 +71,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True)
     p.set_defaults(func=cmd_sample)
 
+    p = sub.add_parser("convert", help="rewrite a version-1 model or checkpoint file in the "
+                                       "current checksummed format (never runs code in it)")
+    p.add_argument("old", help="version-1 file")
+    p.add_argument("new", help="file to write")
+    p.set_defaults(func=cmd_convert)
+
 
 def _load_train_set(path: str, space_name: str | None):
     from graphvae_nas.datasets import load_dataset
@@ -184,3 +190,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
     print(f"{len(archs)} of {args.num} decodes valid", file=sys.stderr)
     save_dataset(ArchitectureDataset.from_architectures(
         model.space, archs, provenance=[{"sampled_from": args.model, "seed": args.seed}]), args.out)
+
+
+def cmd_convert(args: argparse.Namespace) -> None:
+    from graphvae_nas.vae.persistence import convert_v1
+
+    convert_v1(args.old, args.new)
+    print(f"wrote {args.new}", file=sys.stderr)

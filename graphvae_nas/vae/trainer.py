@@ -17,11 +17,7 @@ from graphvae_nas.graph import Architecture
 from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.batch import DenseGraphs
 from graphvae_nas.vae.model import GraphVAE
-from graphvae_nas.vae.persistence import (
-    atomic_torch_save,
-    model_payload,
-    read_model_file,
-)
+from graphvae_nas.vae.persistence import model_payload, read_model_file, save_payload
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -192,7 +188,7 @@ def _save_checkpoint(path: str | Path, model: GraphVAE, optimizer: torch.optim.O
                         "shuffle_gen": shuffle_gen.get_state(),
                         "noise_gen": noise_gen.get_state().cpu(), "history": history,
                         "config": asdict(config), "best": best}
-    atomic_torch_save(payload, path)
+    save_payload(payload, path)
 
 
 def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> dict[str, Any]:
