@@ -15,9 +15,12 @@ from pathlib import Path
 
 from graphvae_nas.cli.training_args import add_training_arguments, training_evaluator
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.locking import exclusive_lock
 
 TRAINING_DEFAULTS = {"budget": 24, "batch_size": 4, "report": "test_acc,test_f1"}
 TABULAR_DEFAULTS = {"budget": 150, "batch_size": 5}
+STUDY_LOCK = ".lock"
+"""The file in a study folder that a running search holds locked."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -127,8 +130,6 @@ def _bo_options(text: str) -> dict:
 def cmd_search(args: argparse.Namespace) -> None:
     import torch
 
-    from graphvae_nas.search import Study, StudyStore
-
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.resume and not args.out:
@@ -136,6 +137,15 @@ def cmd_search(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else _default_out()
     if out.exists() and not out.is_dir():
         raise DataFormatError("is a file, not a folder", path=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(out / STUDY_LOCK, what=f"study folder {out}",
+                        hint="another search runs in it; wait for it to finish or choose another --out"):
+        _run_study(args, out)
+
+
+def _run_study(args: argparse.Namespace, out: Path) -> None:
+    from graphvae_nas.search import Study, StudyStore
+
     training = args.dataset is None
     defaults = TRAINING_DEFAULTS if training else TABULAR_DEFAULTS
     budget = args.budget or defaults["budget"]
@@ -147,7 +157,6 @@ def cmd_search(args: argparse.Namespace) -> None:
         space, evaluator, candidates = _tabular_setup(args)
     Study.check_budget(space, budget)
     strategy = _strategy(args, space, candidates)
-    out.mkdir(parents=True, exist_ok=True)
     store = StudyStore(out / "study.jsonl", Study.store_header(space, strategy, evaluator, args.seed),
                        resume=args.resume)
     study = Study(space, strategy, evaluator, seed=args.seed, store=store)

@@ -14,6 +14,7 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.locking import exclusive_lock
 from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.batch import DenseGraphs
 from graphvae_nas.vae.model import GraphVAE
@@ -88,8 +89,19 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     history) is written atomically after every epoch; ``resume=True`` continues from it and
     gives the same result as an uninterrupted run. A NaN or infinite loss stops training with
     an error; the last checkpoint is kept. With ``config.restore_best`` the checkpoint also
-    holds the weights of the best epoch so far, and the model ends with them.
+    holds the weights of the best epoch so far, and the model ends with them. While training,
+    ``CHECKPOINT.lock`` is locked: a second process training into the same checkpoint is refused.
     """
+    if checkpoint is None:
+        return _train(model, data, config, None, resume, on_epoch)
+    with exclusive_lock(f"{checkpoint}.lock", what=f"checkpoint {checkpoint}",
+                        hint="another training writes it; wait for it or choose another checkpoint"):
+        return _train(model, data, config, checkpoint, resume, on_epoch)
+
+
+def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: TrainConfig,
+           checkpoint: str | Path | None, resume: bool,
+           on_epoch: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
