@@ -130,6 +130,8 @@ def _bo_options(text: str) -> dict:
 def cmd_search(args: argparse.Namespace) -> None:
     import torch
 
+    from graphvae_nas.search import Study
+
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.resume and not args.out:
@@ -137,15 +139,6 @@ def cmd_search(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else _default_out()
     if out.exists() and not out.is_dir():
         raise DataFormatError("is a file, not a folder", path=str(out))
-    out.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(out / STUDY_LOCK, what=f"study folder {out}",
-                        hint="another search runs in it; wait for it to finish or choose another --out"):
-        _run_study(args, out)
-
-
-def _run_study(args: argparse.Namespace, out: Path) -> None:
-    from graphvae_nas.search import Study, StudyStore
-
     training = args.dataset is None
     defaults = TRAINING_DEFAULTS if training else TABULAR_DEFAULTS
     budget = args.budget or defaults["budget"]
@@ -156,6 +149,17 @@ def _run_study(args: argparse.Namespace, out: Path) -> None:
     else:
         space, evaluator, candidates = _tabular_setup(args)
     Study.check_budget(space, budget)
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(out / STUDY_LOCK, what=f"study folder {out}",
+                        hint="another search runs in it; wait for it to finish or choose another --out"):
+        _run_study(args, out, space, evaluator, candidates, budget, batch_size)
+
+
+def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates, budget: int,
+               batch_size: int) -> None:
+    from graphvae_nas.search import Study, StudyStore
+
+    training = args.dataset is None
     strategy = _strategy(args, space, candidates)
     store = StudyStore(out / "study.jsonl", Study.store_header(space, strategy, evaluator, args.seed),
                        resume=args.resume)
