@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
+from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.cli.training_args import add_training_arguments, training_evaluator
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
 from graphvae_nas.locking import exclusive_lock
@@ -40,20 +42,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                    "VAE of the space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of LatentBO options for bo / bo-pool, e.g. \'{"acquisition": "ucb"}\'')
-    p.add_argument("--budget", type=int, help="architectures to evaluate (150 tabular, 24 training)")
-    p.add_argument("--batch-size", type=int, help="architectures proposed per round (5 tabular, 4 training)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=positive_int, help="architectures to evaluate (150 tabular, 24 training)")
+    p.add_argument("--batch-size", type=positive_int, help="architectures proposed per round (5 tabular, 4 training)")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", help="results folder (default: runs/search-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
     g = p.add_argument_group("real training (when no --dataset is given)")
     add_training_arguments(g)
     g.add_argument("--executor", choices=["serial", "ray"], default="serial",
                    help="ray: evaluate each round's proposals as Ray tasks (distributed extra)")
     g.add_argument("--ray-address", help="Ray cluster to join (default: start a local one)")
-    g.add_argument("--gpus-per-trial", type=float, default=0.0,
+    g.add_argument("--gpus-per-trial", type=nonnegative_float, default=0.0,
                    help="GPU share of one training under ray (0.25 packs four per GPU)")
-    g.add_argument("--trial-timeout", type=float, help="seconds before a training counts as failed (ray)")
+    g.add_argument("--trial-timeout", type=positive_float, help="seconds before a training counts as failed (ray)")
     p.set_defaults(func=cmd_search)
 
 
@@ -128,12 +130,8 @@ def _bo_options(text: str) -> dict:
 
 
 def cmd_search(args: argparse.Namespace) -> None:
-    import torch
-
     from graphvae_nas.search import Study
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.resume and not args.out:
         raise GraphVAENASError("--resume needs --out (the folder of the study to continue)")
     out = Path(args.out) if args.out else _default_out()
@@ -141,8 +139,8 @@ def cmd_search(args: argparse.Namespace) -> None:
         raise DataFormatError("is a file, not a folder", path=str(out))
     training = args.dataset is None
     defaults = TRAINING_DEFAULTS if training else TABULAR_DEFAULTS
-    budget = args.budget or defaults["budget"]
-    batch_size = args.batch_size or defaults["batch_size"]
+    budget = defaults["budget"] if args.budget is None else args.budget
+    batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
     if training:
         args.report = args.report or TRAINING_DEFAULTS["report"]
         space, evaluator, candidates = _training_setup(args)
