@@ -66,7 +66,6 @@ REFUSED = [  # (command, option, values that must be refused)
     ("data split", "--skip-first", ["-1"]),
     ("data split", "--seed", ["-1"]),
     ("data sample", "-n", ["0"]),
-    ("data show", "--index", ["-1"]),
 ]
 
 
@@ -87,6 +86,7 @@ HONOURED = [  # (command, option, value, attribute, parsed value)
     ("search", "--seed", "0", "seed", 0),
     ("data split", "--skip-first", "0", "skip_first", 0),
     ("data show", "--index", "0", "index", 0),
+    ("data show", "--index", "-1", "index", -1),   # the last row
     ("search", "--budget", "1", "budget", 1),
     ("search", "--epochs", "1", "epochs", 1),
 ]

@@ -84,7 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="print an architecture (and draw it with --png)")
     p.add_argument("file", nargs="?", help="dataset to show a record of")
-    p.add_argument("--index", type=nonnegative_int, help="row number (default 0)")
+    p.add_argument("--index", type=int, help="row number (default 0; negative counts from the end)")
     p.add_argument("--hash", help="canonical hash of the record")
     p.add_argument("--best", metavar="METRIC", help="the record with the highest METRIC")
     p.add_argument("--space", help=SPACE_HELP + " (with --arch)")
@@ -107,6 +107,8 @@ def _check_outputs(*paths: str | None) -> None:
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise DataFormatError(
                 f"cannot write: folder {str(Path(path).parent)!r} does not exist", path=path)
+        if path is not None and Path(path).is_dir():
+            raise DataFormatError("cannot write: this is a folder; give a file name", path=path)
 
 
 def _report(report: ImportReport) -> None:

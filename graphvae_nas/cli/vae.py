@@ -104,6 +104,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.epochs == 0 and not (args.init_from or args.resume):
         raise GraphVAENASError("--epochs 0 would write an untrained model; give at least 1 epoch "
                                "(0 is for re-saving the weights of --init-from or --resume)")
+    if Path(args.out).is_dir():
+        raise DataFormatError("cannot write: this is a folder; give a file name", path=args.out)
     dataset = _load_train_set(args.dataset, args.space)
     torch.manual_seed(args.seed)
     config = VAEConfig(encoder=args.encoder, hidden_size=args.hidden, latent_size=args.latent,

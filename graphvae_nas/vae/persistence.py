@@ -84,6 +84,8 @@ def _checksum(meta: str, tensors: dict[str, torch.Tensor]) -> str:
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
     """``torch.save`` to a temporary file in the same folder, then rename into place."""
     path = Path(path)
+    if path.is_dir():
+        raise GraphVAENASError(f"{path}: cannot write: this is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
