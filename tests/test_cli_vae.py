@@ -10,6 +10,7 @@ import torch
 
 from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
+from graphvae_nas.vae.persistence import read_model_file
 
 torch.set_num_threads(1)
 
@@ -67,7 +68,7 @@ def test_resume_extends_the_run(tmp_path: Path, nb201_sample: Path, trained: Pat
     rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "3", "--seed",
                      "0", "--out", trained, "--resume", *FAST)
     assert rc == 0, err
-    history = torch.load(trained, weights_only=False)["extra"]["history"]
+    history = read_model_file(trained)["extra"]["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3]
 
 
@@ -89,8 +90,8 @@ def test_init_from_starts_a_second_phase(tmp_path: Path, nb201_sample: Path, tra
     rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0", "--seed", "0",
                      "--out", second, "--init-from", trained, *FAST)
     assert rc == 0, err
-    first = torch.load(trained, weights_only=False)["state_dict"]
-    after = torch.load(second, weights_only=False)["state_dict"]
+    first = read_model_file(trained)["state_dict"]
+    after = read_model_file(second)["state_dict"]
     assert all(torch.equal(first[k], after[k]) for k in first)  # zero epochs: the same weights
     rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "1", "--out",
                      tmp_path / "x.pt", "--init-from", trained, "--hidden", "8", "--latent", "4")

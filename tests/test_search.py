@@ -48,16 +48,28 @@ def table() -> ArchitectureDataset:
 STRATEGIES = [RandomSearch, RegularizedEvolution, LocalSearch]
 
 
-@pytest.mark.parametrize("make", STRATEGIES)
-def test_each_strategy_finds_the_optimum_of_a_small_space(make, table) -> None:
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("make", [RegularizedEvolution, LocalSearch])
+def test_guided_strategies_find_the_optimum_within_a_sixth_of_the_space(make, seed, table) -> None:
     evaluator = TabularEvaluator(table, "score", report=["neg"])
     best_arch, best_value = evaluator.best()
-    study = Study(table.space, make(), evaluator, seed=0)
-    study.optimize(len(table))  # the whole space at most: the optimum must be found
-    found = [t.number for t in study.trials if t.objective == best_value]
-    assert found and study.best().arch.canonical_hash == best_arch.canonical_hash
+    budget = len(table) // 6   # 288 of 1,728: well below the space, so finding it is search
+    study = Study(table.space, make(), evaluator, seed=seed)
+    study.optimize(budget)
+    assert study.best().objective == best_value
+    assert study.best().arch.canonical_hash == best_arch.canonical_hash
     hashes = [t.arch.canonical_hash for t in study.trials]
-    assert len(hashes) == len(set(hashes)) == len(table)  # nothing evaluated twice
+    assert len(hashes) == len(set(hashes)) == budget  # nothing evaluated twice
+
+
+@pytest.mark.parametrize("make", STRATEGIES)
+def test_no_strategy_evaluates_an_architecture_twice(make, table) -> None:
+    evaluator = TabularEvaluator(table, "score")
+    budget = len(table) // 2
+    study = Study(table.space, make(), evaluator, seed=0)
+    study.optimize(budget)
+    hashes = [t.arch.canonical_hash for t in study.trials]
+    assert len(hashes) == len(set(hashes)) == budget
 
 
 @pytest.mark.parametrize("make", [lambda: RegularizedEvolution(8, 3), LocalSearch])

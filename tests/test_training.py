@@ -120,7 +120,10 @@ def test_cli_train_saves_weights_that_reload(tmp_path, capsys) -> None:
                           "--json", "--threads", "1")
     assert rc == 0, err
     record = json.loads(stdout)
-    saved = torch.load(out, weights_only=False)
+    from graphvae_nas.cli.train import NETWORK_FORMAT
+    from graphvae_nas.vae.persistence import load_payload
+
+    saved = load_payload(out, file_format=NETWORK_FORMAT)
     assert saved["arch"] == CELL and saved["metrics"]["test_acc"] == record["test_acc"]
     space = get_space("nb201")
     module = space.to_module(space.parse(CELL), saved["num_classes"], in_channels=saved["in_channels"],

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from graphvae_nas import __version__
 from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.threads import DEFAULT_THREADS, cpu_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        with cpu_threads(getattr(args, "threads", DEFAULT_THREADS)):   # restored afterwards
+            args.func(args)
     except GraphVAENASError as exc:
         print(f"graphvae-nas: error: {exc}", file=sys.stderr)
         return 2

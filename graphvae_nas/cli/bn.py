@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from graphvae_nas.cli.numbers import nonnegative_int, positive_float
 from graphvae_nas.errors import DataFormatError
 
 
@@ -29,9 +30,9 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="CSV of discrete variables, header = variable names")
     p.add_argument("--score", choices=["bic", "bdeu", "loglik"], default="bic",
                    help="bic (bnlearn's, larger is better), bdeu, or the log-likelihood")
-    p.add_argument("--iss", type=float, default=1.0, help="bdeu: imaginary sample size")
+    p.add_argument("--iss", type=positive_float, default=1.0, help="bdeu: imaginary sample size")
     p.add_argument("--variables", help="comma-separated columns to use (default: all)")
-    p.add_argument("--max-parents", type=int, help="at most this many parents per variable")
+    p.add_argument("--max-parents", type=nonnegative_int, help="at most this many parents per variable")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 

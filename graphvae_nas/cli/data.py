@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from graphvae_nas.cli.numbers import nonnegative_int, open_fraction, positive_float, positive_int
 from graphvae_nas.datasets import (
     ArchitectureDataset,
     dvae_bn_split,
@@ -67,9 +68,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", choices=["random", "dvae-enas", "dvae-bn"], default="random",
                    help="dvae-enas: skip 1,000 lines, shuffle with Random(0), 90/10; "
                         "dvae-bn: shuffle every line with Random(0), 90/10")
-    p.add_argument("--test-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skip-first", type=int, default=0)
+    p.add_argument("--test-fraction", type=open_fraction, default=0.1)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--skip-first", type=nonnegative_int, default=0)
     p.add_argument("--train-out", required=True)
     p.add_argument("--test-out", required=True)
     p.set_defaults(func=cmd_split)
@@ -77,19 +78,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="sample architectures of a space, or records of a dataset")
     p.add_argument("file", nargs="?", help="dataset to sample from (else --space)")
     p.add_argument("--space", help=SPACE_HELP)
-    p.add_argument("-n", "--num", type=int, default=100, help="how many (distinct)")
+    p.add_argument("-n", "--num", type=positive_int, default=100, help="how many (distinct)")
     p.add_argument("--all", action="store_true", help="every architecture of a finite space")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--score", choices=["bic", "bdeu", "loglik"],
                    help="bn spaces: score every sampled structure on the space's data (bn:data=FILE)")
     p.add_argument("--score-data", help="with --score: CSV to score on instead of the space's data=")
-    p.add_argument("--iss", type=float, default=1.0, help="with --score bdeu: imaginary sample size")
+    p.add_argument("--iss", type=positive_float, default=1.0,
+                   help="with --score bdeu: imaginary sample size")
     p.add_argument("-o", "--out", required=True)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("show", help="print an architecture (and draw it with --png)")
     p.add_argument("file", nargs="?", help="dataset to show a record of")
-    p.add_argument("--index", type=int, help="row number (default 0)")
+    p.add_argument("--index", type=int, help="row number (default 0; negative counts from the end)")
     p.add_argument("--hash", help="canonical hash of the record")
     p.add_argument("--best", metavar="METRIC", help="the record with the highest METRIC")
     p.add_argument("--space", help=SPACE_HELP + " (with --arch)")
@@ -112,6 +114,8 @@ def _check_outputs(*paths: str | None) -> None:
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise DataFormatError(
                 f"cannot write: folder {str(Path(path).parent)!r} does not exist", path=path)
+        if path is not None and Path(path).is_dir():
+            raise DataFormatError("cannot write: this is a folder; give a file name", path=path)
 
 
 def _report(report: ImportReport) -> None:

@@ -13,11 +13,16 @@ import sys
 import time
 from pathlib import Path
 
+from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
+from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.cli.training_args import add_training_arguments, training_evaluator
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.locking import exclusive_lock
 
 TRAINING_DEFAULTS = {"budget": 24, "batch_size": 4, "report": "test_acc,test_f1"}
 TABULAR_DEFAULTS = {"budget": 150, "batch_size": 5}
+STUDY_LOCK = ".lock"
+"""The file in a study folder that a running search holds locked."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,20 +46,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                    "space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of LatentBO options for bo / bo-pool, e.g. \'{"acquisition": "ucb"}\'')
-    p.add_argument("--budget", type=int, help="architectures to evaluate (150 tabular, 24 training)")
-    p.add_argument("--batch-size", type=int, help="architectures proposed per round (5 tabular, 4 training)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=positive_int, help="architectures to evaluate (150 tabular, 24 training)")
+    p.add_argument("--batch-size", type=positive_int, help="architectures proposed per round (5 tabular, 4 training)")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", help="results folder (default: runs/search-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
     g = p.add_argument_group("real training (when no --dataset is given)")
     add_training_arguments(g)
     g.add_argument("--executor", choices=["serial", "ray"], default="serial",
                    help="ray: evaluate each round's proposals as Ray tasks (distributed extra)")
     g.add_argument("--ray-address", help="Ray cluster to join (default: start a local one)")
-    g.add_argument("--gpus-per-trial", type=float, default=0.0,
+    g.add_argument("--gpus-per-trial", type=nonnegative_float, default=0.0,
                    help="GPU share of one training under ray (0.25 packs four per GPU)")
-    g.add_argument("--trial-timeout", type=float, help="seconds before a training counts as failed (ray)")
+    g.add_argument("--trial-timeout", type=positive_float, help="seconds before a training counts as failed (ray)")
     p.set_defaults(func=cmd_search)
 
 
@@ -139,12 +144,8 @@ def _bo_options(text: str) -> dict:
 
 
 def cmd_search(args: argparse.Namespace) -> None:
-    import torch
+    from graphvae_nas.search import Study
 
-    from graphvae_nas.search import Study, StudyStore
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.resume and not args.out:
         raise GraphVAENASError("--resume needs --out (the folder of the study to continue)")
     out = Path(args.out) if args.out else _default_out()
@@ -152,8 +153,8 @@ def cmd_search(args: argparse.Namespace) -> None:
         raise DataFormatError("is a file, not a folder", path=str(out))
     training = args.dataset is None
     defaults = TRAINING_DEFAULTS if training else TABULAR_DEFAULTS
-    budget = args.budget or defaults["budget"]
-    batch_size = args.batch_size or defaults["batch_size"]
+    budget = defaults["budget"] if args.budget is None else args.budget
+    batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
     if training:
         args.report = args.report or TRAINING_DEFAULTS["report"]
         space, evaluator, candidates = _training_setup(args)
@@ -161,8 +162,18 @@ def cmd_search(args: argparse.Namespace) -> None:
         space, evaluator, candidates = _tabular_setup(args)
     objectives = Study.resolve_objectives(evaluator, _objectives(args) or None)
     Study.check_budget(space, budget)
-    strategy, model_path = _strategy(args, space, candidates)
     out.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(out / STUDY_LOCK, what=f"study folder {out}",
+                        hint="another search runs in it; wait for it to finish or choose another --out"):
+        _run_study(args, out, space, evaluator, candidates, objectives, budget, batch_size)
+
+
+def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates, objectives,
+               budget: int, batch_size: int) -> None:
+    from graphvae_nas.search import Study, StudyStore
+
+    training = args.dataset is None
+    strategy, model_path = _strategy(args, space, candidates)
     store = StudyStore(out / "study.jsonl",
                        Study.store_header(space, strategy, evaluator, args.seed, objectives),
                        resume=args.resume)

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from graphvae_nas.cli.numbers import nonnegative_int, positive_int
+from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.cli.training_args import add_training_arguments, training_evaluator
 
 NETWORK_FORMAT = "graphvae_nas.network"
@@ -15,34 +17,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train one architecture for real and save its weights")
     p.add_argument("arch", help="the architecture in the space's native format")
     p.add_argument("--space", default="nb201")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", help="weights file to write (default: SPACE-HASH.pt)")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--json", action="store_true", help="print the metrics record as JSON")
     add_training_arguments(p)
     p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    import torch
-
     from graphvae_nas.evaluation.trainer import train_network
     from graphvae_nas.spaces import get_space
-    from graphvae_nas.vae.persistence import atomic_torch_save
+    from graphvae_nas.vae.persistence import save_payload
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     space = get_space(args.space)
     arch = space.parse(args.arch)
     evaluator = training_evaluator(args, space)
     module = evaluator.build(arch)
     record = train_network(module, evaluator.data, evaluator.config, progress=True)
     out = Path(args.out or f"{space.name}-{arch.canonical_hash[:12]}.pt")
-    atomic_torch_save({"format": NETWORK_FORMAT, "space": space.spec(), "arch": space.format(arch),
+    save_payload({"space": space.spec(), "arch": space.format(arch),
                        "network": evaluator.network, "num_classes": evaluator.data.num_classes,
                        "in_channels": evaluator.data.in_channels, "data": evaluator.data.spec(),
                        "config": evaluator.config.to_dict(), "metrics": record,
-                       "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()}}, out)
+                       "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()}},
+                 out, file_format=NETWORK_FORMAT)
     if args.json:
         print(json.dumps(record))
     else:

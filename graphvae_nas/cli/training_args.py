@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from graphvae_nas.cli.numbers import positive_float, positive_int
+
 # Per image data set: (epochs, images per step, SGD learning rate, nb201 width C, cells per stage N).
 # CIFAR follows NAS-Bench-201's recipe; digits (1,078 training images of 8x8 pixels) is sized so
 # that one network trains in seconds on a CPU core.
@@ -17,11 +19,11 @@ def add_training_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
     """The options that choose image data, recipe, network size and device."""
     parser.add_argument("--data", default="digits", help="digits (bundled), cifar10 or cifar100")
     parser.add_argument("--data-dir", help="folder with the CIFAR archives (graphvae-nas data fetch)")
-    parser.add_argument("--epochs", type=int, help="training epochs (digits: 8, CIFAR: 200)")
-    parser.add_argument("--train-batch-size", type=int, help="images per step (digits: 64, CIFAR: 256)")
-    parser.add_argument("--lr", type=float, help="initial SGD learning rate (digits: 0.05, CIFAR: 0.1)")
-    parser.add_argument("--width", type=int, help="nb201: channels of the first stage C (digits: 8, CIFAR: 16)")
-    parser.add_argument("--cells", type=int, help="nb201: cells per stage N (digits: 1, CIFAR: 5)")
+    parser.add_argument("--epochs", type=positive_int, help="training epochs (digits: 8, CIFAR: 200)")
+    parser.add_argument("--train-batch-size", type=positive_int, help="images per step (digits: 64, CIFAR: 256)")
+    parser.add_argument("--lr", type=positive_float, help="initial SGD learning rate (digits: 0.05, CIFAR: 0.1)")
+    parser.add_argument("--width", type=positive_int, help="nb201: channels of the first stage C (digits: 8, CIFAR: 16)")
+    parser.add_argument("--cells", type=positive_int, help="nb201: cells per stage N (digits: 1, CIFAR: 5)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the GPU when present)")
     parser.add_argument("--compile", nargs="?", const=True, default=False, metavar="MODE",
                         help="torch.compile each network; MODE reduce-overhead replays CUDA graphs "
@@ -36,11 +38,14 @@ def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_
 
     recipe = RECIPES["digits" if args.data == "digits" else "cifar"]
     data = load_image_data(args.data, args.data_dir, seed=args.seed)
-    config = TrainingConfig(epochs=args.epochs or recipe["epochs"],
-                            batch_size=args.train_batch_size or recipe["batch_size"],
-                            lr=args.lr or recipe["lr"], seed=args.seed, device=args.device,
+    def given_or(value, default):   # a value of 0 never becomes the default (the types refuse it)
+        return default if value is None else value
+
+    config = TrainingConfig(epochs=given_or(args.epochs, recipe["epochs"]),
+                            batch_size=given_or(args.train_batch_size, recipe["batch_size"]),
+                            lr=given_or(args.lr, recipe["lr"]), seed=args.seed, device=args.device,
                             compile=args.compile)
     network: dict[str, Any] = {}
     if space.name == "nb201":
-        network = {"C": args.width or recipe["C"], "N": args.cells or recipe["N"]}
+        network = {"C": given_or(args.width, recipe["C"]), "N": given_or(args.cells, recipe["N"])}
     return TrainingEvaluator(space, data, config, objective=objective, network=network, progress=progress)

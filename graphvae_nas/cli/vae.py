@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
+from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
 
 
@@ -21,24 +23,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--init-from", help="start from the weights of this model or checkpoint "
                    "(fine-tuning, e.g. a second phase at a lower --lr)")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=nonnegative_int, default=100,
+                   help="training epochs (0 only with --init-from or --resume: re-save those weights)")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--lr", type=positive_float, default=1e-4)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--encoder", choices=["dvae", "gin"], default="dvae")
-    p.add_argument("--hidden", type=int, default=501)
-    p.add_argument("--latent", type=int, default=56)
-    p.add_argument("--beta", type=float, default=0.005)
-    p.add_argument("--eps-scale", type=float, default=0.01)
+    p.add_argument("--hidden", type=positive_int, default=501)
+    p.add_argument("--latent", type=positive_int, default=56)
+    p.add_argument("--beta", type=nonnegative_float, default=0.005,
+                   help="KL weight (0: a plain autoencoder)")
+    p.add_argument("--eps-scale", type=nonnegative_float, default=0.01,
+                   help="scale of the sampling noise (0: deterministic encodings)")
     p.add_argument("--no-bidirectional", action="store_true")
     p.add_argument("--no-vertex-id", action="store_true")
     p.add_argument("--decoder-positions", action="store_true",
                    help="give the decoder each node's position (needed where nodes share "
                         "predecessors, e.g. NAS-Bench-201; not in D-VAE)")
-    p.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
-    p.add_argument("--time-budget", type=float, help="stop after this many minutes")
+    p.add_argument("--time-budget", type=positive_float, help="stop after this many minutes")
     p.add_argument("--restore-best", action="store_true",
                    help="end with the weights of the epoch of lowest training loss")
     p.set_defaults(func=cmd_train)
@@ -48,11 +53,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="the training dataset")
     p.add_argument("--test", help="test dataset (default: a seeded 10%% split of --dataset)")
     p.add_argument("--metric", help="target for rmse/pearson (default: the dataset's first)")
-    p.add_argument("--encode-times", type=int, default=10)
-    p.add_argument("--decode-times", type=int, default=10)
-    p.add_argument("--prior-samples", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int)
+    p.add_argument("--encode-times", type=positive_int, default=10)
+    p.add_argument("--decode-times", type=positive_int, default=10)
+    p.add_argument("--prior-samples", type=positive_int, default=1000)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -65,11 +70,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("sample", help="decode prior samples into architectures")
     p.add_argument("model")
-    p.add_argument("-n", "--num", type=int, default=10)
-    p.add_argument("--samples", type=int, default=1, help="stochastic decodes per point (mode kept)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", "--num", type=positive_int, default=10)
+    p.add_argument("--samples", type=positive_int, default=1, help="stochastic decodes per point (mode kept)")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("-o", "--out", required=True)
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("convert", help="rewrite a version-1 model or checkpoint file in the "
+                                       "current checksummed format (never runs code in it)")
+    p.add_argument("old", help="version-1 file")
+    p.add_argument("new", help="file to write")
+    p.set_defaults(func=cmd_convert)
 
 
 def _load_train_set(path: str, space_name: str | None):
@@ -90,9 +101,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     from graphvae_nas.vae.persistence import save_model
     from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
+    if args.epochs == 0 and not (args.init_from or args.resume):
+        raise GraphVAENASError("--epochs 0 would write an untrained model; give at least 1 epoch "
+                               "(0 is for re-saving the weights of --init-from or --resume)")
+    if Path(args.out).is_dir():
+        raise DataFormatError("cannot write: this is a folder; give a file name", path=args.out)
     dataset = _load_train_set(args.dataset, args.space)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     config = VAEConfig(encoder=args.encoder, hidden_size=args.hidden, latent_size=args.latent,
                        bidirectional=not args.no_bidirectional, vertex_id=not args.no_vertex_id,
@@ -110,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                seed=args.seed, threads=args.threads, device=args.device,
                                precision=args.precision,
-                               time_budget_s=args.time_budget * 60 if args.time_budget else None,
+                               time_budget_s=None if args.time_budget is None else args.time_budget * 60,
                                restore_best=args.restore_best)
     checkpoint = args.checkpoint or args.out + ".ckpt"
     history = train_vae(model, dataset.archs, train_config, checkpoint=checkpoint,
@@ -125,14 +139,10 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    import torch
-
     from graphvae_nas.datasets import load_dataset, random_split
     from graphvae_nas.vae.evaluate import evaluate_vae
     from graphvae_nas.vae.persistence import load_model
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     model, _ = load_model(args.model)
     train = load_dataset(args.dataset, space=model.space)
     if args.test:
@@ -184,3 +194,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
     print(f"{len(archs)} of {args.num} decodes valid", file=sys.stderr)
     save_dataset(ArchitectureDataset.from_architectures(
         model.space, archs, provenance=[{"sampled_from": args.model, "seed": args.seed}]), args.out)
+
+
+def cmd_convert(args: argparse.Namespace) -> None:
+    from graphvae_nas.vae.persistence import convert_v1
+
+    convert_v1(args.old, args.new)
+    print(f"wrote {args.new}", file=sys.stderr)

@@ -70,7 +70,10 @@ class ImportReport:
         if self.ignored_columns:
             text += f"; columns not imported: {', '.join(self.ignored_columns)}"
         if self.skipped:
-            reasons = Counter(re.sub(r"\d+(\.\d+)?", "#", s.reason) for s in self.skipped)
+            # group reasons that differ only in a number; digits inside names stay
+            # (field 'cifar10_test', op 'max_pool_3x3')
+            reasons = Counter(re.sub(r"(?<![\w.])-?\d+(\.\d+)?(?![\w.])", "#", s.reason)
+                              for s in self.skipped)
             detail = "; ".join(f"{n} x {r}" for r, n in reasons.most_common())
             text += f"; skipped {len(self.skipped)} bad lines ({detail})"
         return text

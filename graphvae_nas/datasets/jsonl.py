@@ -68,6 +68,8 @@ def save_dataset(dataset: ArchitectureDataset, path: str | Path) -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise DataFormatError(f"cannot write: folder {str(path.parent)!r} does not exist", path=str(path))
+    if path.is_dir():
+        raise DataFormatError("cannot write: this is a folder; give a file name", path=str(path))
     header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "space": dataset.space.spec(),
               "metrics": dataset.metric_names, "count": len(dataset),
               "provenance": dataset.provenance}

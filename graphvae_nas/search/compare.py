@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.search.objectives import parse_objective
+from graphvae_nas.threads import DEFAULT_THREADS
 
 _STATE: dict[str, Any] = {}
 
@@ -34,7 +35,7 @@ class ComparisonSpec:
     report: str = "cifar10_test"
     model: str | None = None
     bo_options: dict[str, Any] = field(default_factory=dict)
-    threads_per_worker: int = 1
+    threads_per_worker: int = DEFAULT_THREADS   # see graphvae_nas.threads
 
 
 def _init_worker(spec: ComparisonSpec) -> None:

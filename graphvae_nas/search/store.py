@@ -30,7 +30,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from graphvae_nas.errors import DataFormatError
+from graphvae_nas.errors import DataFormatError, GraphVAENASError
 from graphvae_nas.search.objectives import Objective
 
 STORE_FORMAT = "graphvae_nas.study"
@@ -55,23 +55,38 @@ class StudyStore:
         self.version = STORE_VERSION
         self.records: list[dict[str, Any]] = []
         self.last_batch: list[dict[str, Any]] = []
+        self._lines: dict[int, int] = {}   # id(record or batch item) -> its line in the file
+        if self.path.is_dir():
+            raise DataFormatError("is a folder, not a study store; move it away or choose "
+                                  "another output", path=str(self.path))
         if self.path.exists() and self.path.stat().st_size > 0:
             if not resume:
                 raise DataFormatError("a study already exists here; resume it (--resume) or "
                                       "choose another output", path=str(self.path))
+            if not os.access(self.path, os.R_OK | os.W_OK):
+                raise DataFormatError("the study store is not readable and writable (read-only?); "
+                                      "a resumed study appends to it", path=str(self.path))
             self.records = self._read_existing()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._write_line(self.header)
 
     def _read_existing(self) -> list[dict[str, Any]]:
-        raw = self.path.read_bytes()
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raise DataFormatError(f"cannot read the study store ({exc.strerror})",
+                                  path=str(self.path)) from None
         complete = raw[:raw.rfind(b"\n") + 1]
         if len(complete) < len(raw):  # a crash mid-write: drop the partial line
-            with open(self.path, "r+b") as handle:
-                handle.truncate(len(complete))
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                with open(self.path, "r+b") as handle:
+                    handle.truncate(len(complete))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise DataFormatError(f"cannot cut off the incomplete last line ({exc.strerror})",
+                                      path=str(self.path)) from None
         lines = complete.decode("utf-8", errors="replace").splitlines()
         if not lines:
             raise DataFormatError("empty study store", path=str(self.path))
@@ -105,13 +120,21 @@ class StudyStore:
                 raise DataFormatError(f"corrupt record: {exc.msg}", path=str(self.path),
                                       line=line_no) from None
             if isinstance(record, dict) and isinstance(record.get("batch"), list):
+                for item in record["batch"]:
+                    self._check_arch(item, line_no)
+                    self._lines[id(item)] = line_no
                 self.last_batch = record["batch"]
                 continue
             if not isinstance(record, dict) or record.get("trial") != len(records):
                 raise DataFormatError(f"expected trial {len(records)}", path=str(self.path),
                                       line=line_no, field="trial")
+            self._check_arch(record, line_no)
+            if not isinstance(record.get("metrics", {}), (dict, type(None))):
+                raise DataFormatError("metrics must be a JSON object", path=str(self.path),
+                                      line=line_no, field="metrics")
             if version == 1:
                 record = self._upgrade_version_1(record, line_no)
+            self._lines[id(record)] = line_no
             records.append(record)
         return records
 
@@ -134,11 +157,29 @@ class StudyStore:
         values = {} if objective is None else {self.objectives[0].name: float(objective)}
         return {**record, "values": values}
 
+    def _check_arch(self, record: Any, line_no: int) -> None:
+        if not isinstance(record, dict) or not isinstance(record.get("arch"), str):
+            raise DataFormatError("record lacks the architecture string", path=str(self.path),
+                                  line=line_no, field="arch")
+
+    def parse_arch(self, space: Any, record: dict[str, Any]) -> Any:
+        """``space.parse(record["arch"])`` for a record read from this store; a bad
+        architecture is a :class:`DataFormatError` naming the file, line and field."""
+        try:
+            return space.parse(record["arch"])
+        except (GraphVAENASError, ValueError) as exc:
+            raise DataFormatError(str(exc), path=str(self.path), line=self._lines.get(id(record)),
+                                  field="arch") from None
+
     def _write_line(self, obj: dict[str, Any]) -> None:
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(obj) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(obj) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise DataFormatError(f"cannot write to the study store ({exc.strerror})",
+                                  path=str(self.path)) from None
 
     def log_batch(self, proposals: list[dict[str, Any]]) -> None:
         """Durably note the proposals about to be evaluated."""

@@ -77,11 +77,11 @@ class Study:
                     f"the store's objectives ({', '.join(map(str, store.objectives))}) are not this "
                     f"study's ({', '.join(map(str, self.objectives))})")
             for record in store.records:
-                self._remember(Trial(record["trial"], space.parse(record["arch"]),
+                self._remember(Trial(record["trial"], store.parse_arch(space, record),
                                      Evaluation.from_dict(record), record.get("tag", ""),
                                      record.get("seconds", 0.0)))
             for item in store.last_batch:  # asked before a crash, never told
-                arch = space.parse(item["arch"])
+                arch = store.parse_arch(space, item)
                 if arch.canonical_hash not in self.history.seen:
                     self._resumed.append(Proposal(arch, item.get("tag", "")))
 

@@ -5,7 +5,8 @@ default search trains a small model (hidden 128, latent 16, decoder positions) o
 architecture of a finite space of at most 100,000 members, or on 20,000 distinct samples
 otherwise, for a fixed number of epochs, and caches it under ``$GRAPHVAE_NAS_CACHE`` (default
 ``~/.cache/graphvae_nas``). The file name is a hash of the space and every training setting,
-so a changed setting trains a new model instead of reusing a stale one.
+so a changed setting trains a new model instead of reusing a stale one. A file lock makes a
+second process that needs the same model wait for the first and then load its file.
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import torch
 
+from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.locking import exclusive_lock
 from graphvae_nas.spaces import SearchSpace, sample_distinct
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
@@ -55,13 +58,18 @@ def default_model(space: SearchSpace, *, seed: int = 0,
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     path = cache_dir() / f"vae-{space.name}-{key}.pt"
     archs = training_architectures(space, seed)
-    if path.exists():
-        model, _ = load_model(path, space=space)
-        return model, archs, path
-    print(f"training the default VAE of {space.name} on {len(archs)} architectures "
-          f"({DEFAULT_TRAINING['epochs']} epochs; cached in {path})", file=sys.stderr)
-    torch.manual_seed(seed)
-    model = GraphVAE(space, DEFAULT_CONFIG)
-    history = train_vae(model, archs, TrainConfig(**DEFAULT_TRAINING, seed=seed, progress=progress))
-    save_model(model.cpu(), path, extra={"history": history, "settings": settings})
+    # one process trains, the others wait for its file instead of training the same model again
+    with exclusive_lock(f"{path}.lock", what=f"the default VAE cache {path}", wait=True):
+        if path.exists():
+            try:
+                model, _ = load_model(path, space=space)
+                return model, archs, path
+            except GraphVAENASError as exc:   # e.g. an old format: a cache is rebuilt, not read
+                print(f"retraining the cached default VAE: {exc}", file=sys.stderr)
+        print(f"training the default VAE of {space.name} on {len(archs)} architectures "
+              f"({DEFAULT_TRAINING['epochs']} epochs; cached in {path})", file=sys.stderr)
+        torch.manual_seed(seed)
+        model = GraphVAE(space, DEFAULT_CONFIG)
+        history = train_vae(model, archs, TrainConfig(**DEFAULT_TRAINING, seed=seed, progress=progress))
+        save_model(model.cpu(), path, extra={"history": history, "settings": settings})
     return model.eval(), archs, path

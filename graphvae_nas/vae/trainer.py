@@ -14,14 +14,12 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.locking import exclusive_lock
+from graphvae_nas.threads import DEFAULT_THREADS, cpu_threads
 from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.batch import DenseGraphs
 from graphvae_nas.vae.model import GraphVAE
-from graphvae_nas.vae.persistence import (
-    atomic_torch_save,
-    model_payload,
-    read_model_file,
-)
+from graphvae_nas.vae.persistence import model_payload, read_model_file, save_payload
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -30,13 +28,15 @@ PRECISIONS = ("auto", "fp32", "bf16")
 class TrainConfig:
     """Training settings; the defaults are D-VAE's (batch 32, lr 1e-4, plateau factor 0.1
     with patience 10 on the epoch loss). ``restore_best`` ends training with the weights of the
-    epoch of lowest loss (a loss spike late in training then costs nothing)."""
+    epoch of lowest loss (a loss spike late in training then costs nothing). ``threads``: CPU
+    intra-op threads while training (default 1, see :mod:`graphvae_nas.threads`; ``None`` keeps
+    torch's setting)."""
 
     epochs: int = 100
     batch_size: int = 32
     lr: float = 1e-4
     seed: int = 0
-    threads: int | None = None
+    threads: int | None = DEFAULT_THREADS
     device: str = "auto"
     precision: str = "auto"
     plateau_factor: float = 0.1
@@ -50,6 +50,8 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs >= 0, batch_size >= 1 and lr > 0 are required")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1 (or None: torch's setting), got {self.threads}")
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -92,10 +94,23 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     history) is written atomically after every epoch; ``resume=True`` continues from it and
     gives the same result as an uninterrupted run. A NaN or infinite loss stops training with
     an error; the last checkpoint is kept. With ``config.restore_best`` the checkpoint also
-    holds the weights of the best epoch so far, and the model ends with them.
+    holds the weights of the best epoch so far, and the model ends with them. While training,
+    ``CHECKPOINT.lock`` is locked: a second process training into the same checkpoint is refused.
+    ``config.threads`` CPU threads (default 1, see :mod:`graphvae_nas.threads`) are used during
+    training only; torch's setting is restored afterwards.
     """
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    with contextlib.ExitStack() as scope:
+        scope.enter_context(cpu_threads(config.threads))
+        if checkpoint is not None:
+            scope.enter_context(exclusive_lock(
+                f"{checkpoint}.lock", what=f"checkpoint {checkpoint}",
+                hint="another training writes it; wait for it or choose another checkpoint"))
+        return _train(model, data, config, checkpoint, resume, on_epoch)
+
+
+def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: TrainConfig,
+           checkpoint: str | Path | None, resume: bool,
+           on_epoch: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
     device = pick_device(config.device)
     if device.type == "cpu":
         retain_freed_memory()
@@ -192,7 +207,7 @@ def _save_checkpoint(path: str | Path, model: GraphVAE, optimizer: torch.optim.O
                         "shuffle_gen": shuffle_gen.get_state(),
                         "noise_gen": noise_gen.get_state().cpu(), "history": history,
                         "config": asdict(config), "best": best}
-    atomic_torch_save(payload, path)
+    save_payload(payload, path)
 
 
 def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> dict[str, Any]:
