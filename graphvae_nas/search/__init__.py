@@ -1,29 +1,36 @@
 """Layer 5: the ask/tell study, search strategies and the persistent study store."""
-from graphvae_nas.search.factory import STRATEGY_NAMES, make_strategy
+from graphvae_nas.search.factory import (
+    STRATEGY_NAMES,
+    available_strategies,
+    make_strategy,
+    register_strategy,
+)
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies import (
     History,
-    LatentBO,
     LocalSearch,
     Proposal,
     RandomSearch,
     RegularizedEvolution,
     Strategy,
+    SurrogateStrategy,
 )
 from graphvae_nas.search.study import SearchStats, Study, Trial
 
 __all__ = [
     "STRATEGY_NAMES",
     "History",
-    "LatentBO",
     "LocalSearch",
     "Proposal",
     "RandomSearch",
     "RegularizedEvolution",
     "SearchStats",
     "Strategy",
+    "SurrogateStrategy",
     "Study",
     "StudyStore",
     "Trial",
+    "available_strategies",
     "make_strategy",
+    "register_strategy",
 ]
