@@ -66,3 +66,20 @@ def test_search_errors(table_file, tmp_path, capsys) -> None:
     assert rc == 2 and "already exists" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "local", "--resume")
     assert rc == 2 and "another study" in err
+
+
+@pytest.mark.slow
+def test_search_with_bananas_and_strategy_options(table_file, tmp_path, capsys) -> None:
+    pytest.importorskip("botorch")
+    options = '{"n_init": 6, "members": 2, "hidden": 8, "epochs": 10, "mutations": 20}'
+    out = tmp_path / "bananas"
+    rc, stdout, err = run(capsys, "search", "--dataset", table_file, "--objective", "score",
+                          "--strategy", "bananas", "--bo-options", options, "--budget", "14",
+                          "--batch-size", "4", "--out", out)
+    assert rc == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["trials"] == 14 and summary["strategy"]["name"] == "bananas"
+    assert summary["strategy"]["members"] == 2 and summary["strategy"]["acquisition"] == "qlognei"
+    rc, _, err = run(capsys, "search", "--dataset", table_file, "--objective", "score", "--strategy",
+                     "evolution", "--bo-options", '{"population": 3}', "--out", tmp_path / "e")
+    assert rc == 2 and "unknown option(s) population of strategy 'evolution'" in err
