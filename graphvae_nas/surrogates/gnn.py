@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -95,7 +95,7 @@ class StackedEnsemble:
     """``count`` :class:`GINRegressor` s with their parameters stacked along a first dimension
     and run together with ``torch.func.vmap`` (one training step trains every member)."""
 
-    def __init__(self, make: Any, count: int) -> None:
+    def __init__(self, make: Callable[[], nn.Module], count: int) -> None:
         from torch.func import stack_module_state
 
         members = [make() for _ in range(count)]
@@ -189,11 +189,11 @@ class GNNEnsemble:
         missing = [a for a in {a.canonical_hash: a for a in archs}.values()
                    if a.canonical_hash not in self._cache]
         if missing:
-            for arch, row in zip(missing, self.encoding.encode(missing)):
-                self._cache[arch.canonical_hash] = row
+            for arch, row in zip(missing, self.encoding.encode(missing).bool()):
+                self._cache[arch.canonical_hash] = row  # 0/1 entries: kept as bool, 8x smaller
         if not archs:
             return torch.zeros(0, self.encoding.dim, dtype=torch.float64)
-        return torch.stack([self._cache[a.canonical_hash] for a in archs])
+        return torch.stack([self._cache[a.canonical_hash] for a in archs]).double()
 
     def fit(self, archs: Sequence[Architecture], Y: torch.Tensor):
         Y = check_targets(archs, Y)
