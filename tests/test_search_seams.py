@@ -298,3 +298,17 @@ def test_bo_gnn_proposes_valid_unseen_decodes(space, archs, untrained_vae) -> No
     assert len(hashes) == len(set(hashes)) == 14
     assert "bo-gnn" in {t.tag for t in study.trials}
     assert strategy.counters["decoded_candidates"] > 0
+
+
+def test_make_gp_kernels_share_one_fitting_path() -> None:
+    from graphvae_nas.surrogates import fit_gp, make_gp
+
+    x = torch.rand(20, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    y = (x ** 2).sum(-1, keepdim=True)
+    bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    model = fit_gp(x, y, kernel="botorch", input_bounds=bounds, standardize=True, max_iter=20)
+    assert model.posterior(x[:3]).mean.shape == (3, 1) and not model.training
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        make_gp(x, y, kernel="matern")
+    with pytest.raises(ValueError, match="sparse GP needs kernel='scaled_rbf'"):
+        make_gp(x, y, kernel="botorch", inducing_points=10)
