@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5)
     parser.add_argument("--objective", default="cifar10_valid")
     parser.add_argument("--report", default="cifar10_test")
-    parser.add_argument("--bo-options", default="{}", help="JSON keyword arguments of LatentBO")
+    parser.add_argument("--bo-options", default="{}", help="JSON options of the bo strategies (graphvae_nas.search.configs)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path("runs/nb201"))
     args = parser.parse_args()

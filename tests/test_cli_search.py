@@ -154,3 +154,20 @@ def test_table_search_with_bo_uses_the_default_vae(strategy, table_file, tmp_pat
     assert summary["strategy"]["name"] == strategy and summary["trials"] == 12
     assert f"latent BO used the VAE {model}" in err
     assert [r["tag"] for r in trial_records(out)].count("random-init") == 8
+
+
+@pytest.mark.slow
+def test_search_with_bananas_and_strategy_options(table_file, tmp_path, capsys) -> None:
+    pytest.importorskip("botorch")
+    options = '{"n_init": 6, "members": 2, "hidden": 8, "epochs": 10, "mutations": 20}'
+    out = tmp_path / "bananas"
+    rc, stdout, err = run(capsys, "search", "--dataset", table_file, "--objective", "score",
+                          "--strategy", "bananas", "--bo-options", options, "--budget", "14",
+                          "--batch-size", "4", "--out", out)
+    assert rc == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["trials"] == 14 and summary["strategy"]["name"] == "bananas"
+    assert summary["strategy"]["members"] == 2 and summary["strategy"]["acquisition"] == "qlognei"
+    rc, _, err = run(capsys, "search", "--dataset", table_file, "--objective", "score", "--strategy",
+                     "evolution", "--bo-options", '{"population": 3}', "--out", tmp_path / "e")
+    assert rc == 2 and "unknown option(s) population of strategy 'evolution'" in err

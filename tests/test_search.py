@@ -24,7 +24,7 @@ from graphvae_nas.search import (
     StudyStore,
     make_strategy,
 )
-from graphvae_nas.search.strategies.latent_bo import gaussian_copula
+from graphvae_nas.surrogates import gaussian_copula
 from graphvae_nas.spaces import get_space
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,23 +248,22 @@ def small_vae(table):
     return model
 
 
-@pytest.mark.parametrize("mode,options", [("decode", {}), ("pool", {}),
-                                          ("decode", {"rerank": False}),
-                                          ("decode", {"rerank": False, "trust_region": 0.3,
-                                                      "sequential": True}),
-                                          ("decode", {"neighbourhood": 0, "explore": 0}),
-                                          ("decode", {"neighbourhood": 200, "explore": 0,
-                                                      "pool_shortlist": 7}),
-                                          ("pool", {"pool_shortlist": 7})])
-def test_latent_bo_proposes_only_valid_unseen_architectures(mode, options, table, small_vae) -> None:
+@pytest.mark.parametrize("name,options", [("bo", {}), ("bo-pool", {}),
+                                          ("bo", {"acquisition": "qlogei"}),
+                                          ("bo", {"acquisition": "ucb", "trust_region": 0.3,
+                                                  "sequential": True}),
+                                          ("bo", {"neighbourhood": 0, "explore": 0}),
+                                          ("bo", {"neighbourhood": 200, "explore": 0,
+                                                  "pool_shortlist": 7}),
+                                          ("bo-pool", {"pool_shortlist": 7})])
+def test_latent_bo_proposes_only_valid_unseen_architectures(name, options, table, small_vae) -> None:
     pytest.importorskip("botorch")
-    from graphvae_nas.search import LatentBO
-
     evaluator = TabularEvaluator(table, "score")
+    small = {"samples": 5, "num_restarts": 2, "raw_samples": 32} if name == "bo" else {}
 
     def run():
-        strategy = LatentBO(small_vae, mode=mode, pool=table.archs, n_init=8, samples=5,
-                            num_restarts=2, raw_samples=32, **options)
+        strategy = make_strategy(name, model=small_vae, candidates=table.archs, n_init=8,
+                                 **small, **options)
         study = Study(table.space, strategy, evaluator, seed=3)
         study.optimize(24, batch_size=4)
         return study, strategy
@@ -274,8 +273,8 @@ def test_latent_bo_proposes_only_valid_unseen_architectures(mode, options, table
     assert len(hashes) == len(set(hashes)) == 24
     assert all(table.space.is_valid(t.arch) and t.objective is not None for t in study.trials)
     tags = {t.tag for t in study.trials}
-    assert "random-init" in tags and ("bo" in tags or "bo-pool" in tags)
-    assert strategy.spec()["name"] == ("bo" if mode == "decode" else "bo-pool")
+    assert "random-init" in tags and name in tags
+    assert strategy.spec()["name"] == name
     assert [t.arch for t in run()[0].trials] == [t.arch for t in study.trials]  # deterministic
 
 
@@ -283,10 +282,12 @@ def test_decode_mode_chooses_among_decoded_candidates_by_acquisition(table, smal
     pytest.importorskip("botorch")
     import torch
 
-    from graphvae_nas.search import LatentBO
+    from graphvae_nas.search.acquisition import make_acquisition
+    from graphvae_nas.search.strategies.surrogate import observations
 
-    strategy = LatentBO(small_vae, mode="decode", box_data=table.archs, n_init=8,
-                        neighbourhood=300, explore=300, num_restarts=2, raw_samples=32)
+    strategy = make_strategy("bo", model=small_vae, candidates=table.archs, n_init=8,
+                             neighbourhood=300, explore=300, num_restarts=2, raw_samples=32,
+                             acquisition="qlogei")
     study = Study(table.space, strategy, TabularEvaluator(table, "score"), seed=1)
     study.optimize(8)
     history = study.history
@@ -295,26 +296,30 @@ def test_decode_mode_chooses_among_decoded_candidates_by_acquisition(table, smal
     assert strategy.counters["decoded_candidates"] >= 4 and strategy.counters["random_fallbacks"] == 0
     assert not {p.arch.canonical_hash for p in proposals} & history.seen
     # the same acquisition as inside propose (same seed): the first pick scores highest alone
-    scored = history.scored()
-    x = strategy._encode([a for a, _ in scored])
-    y = torch.tensor([v for _, v in scored], dtype=torch.float64).unsqueeze(-1)
+    archs, y = observations(history)
     with torch.random.fork_rng():
         torch.manual_seed(random.Random(5).getrandbits(62))
-        acq, _ = strategy._acquisition(x, gaussian_copula(y))
+        y = gaussian_copula(y)
+        model = strategy.surrogate.fit(archs, y)
+        acq = make_acquisition("qlogei", model, strategy.surrogate.featurize(archs), y)
     with torch.no_grad():
-        first = acq(strategy._encode([proposals[0].arch]).unsqueeze(1))
-        others = acq(strategy._encode([p.arch for p in proposals[1:]]).unsqueeze(1))
+        first = acq(strategy.surrogate.featurize([proposals[0].arch]).unsqueeze(1))
+        others = acq(strategy.surrogate.featurize([p.arch for p in proposals[1:]]).unsqueeze(1))
     assert (first >= others - 1e-9).all()
 
 
-def test_latent_bo_rejects_negative_candidate_counts(table, small_vae) -> None:
+def test_latent_bo_rejects_bad_options(table, small_vae) -> None:
     pytest.importorskip("botorch")
-    from graphvae_nas.search import LatentBO
-
-    with pytest.raises(ValueError, match="explore"):
-        LatentBO(small_vae, box_data=table.archs, explore=-1)
-    with pytest.raises(GraphVAENASError, match="unknown latent BO option.*explor"):
+    with pytest.raises(GraphVAENASError, match="'explore'.*>= 0"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, explore=-1)
+    with pytest.raises(GraphVAENASError, match="unknown option.*explor.*'bo'"):
         make_strategy("bo", model=small_vae, candidates=table.archs, explor=10)
+    with pytest.raises(GraphVAENASError, match="unknown option.*explore.*'bo-pool'"):
+        make_strategy("bo-pool", model=small_vae, candidates=table.archs, explore=10)
+    with pytest.raises(GraphVAENASError, match="'rerank'.*no longer exists"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, rerank=False)
+    with pytest.raises(GraphVAENASError, match="needs a trained VAE"):
+        make_strategy("bo-gnn", candidates=table.archs)
 
 
 def test_gaussian_copula_ranks_with_ties() -> None:
@@ -327,22 +332,27 @@ def test_gaussian_copula_ranks_with_ties() -> None:
     expected = normal.icdf(torch.tensor([0.125, 0.875, 0.5, 0.5], dtype=torch.float64))
     assert torch.allclose(z, expected)
     assert gaussian_copula(y * 3 + 7).equal(gaussian_copula(y))  # only the order matters
+    two = gaussian_copula(torch.cat([y, -y], 1))  # columns are ranked separately
+    assert torch.allclose(two[:, 0], expected) and torch.allclose(two[:, 1], -expected)
 
 
 def test_trust_region_box_is_centred_on_the_incumbent_and_clipped(table, small_vae) -> None:
     pytest.importorskip("botorch")
     import torch
 
-    from graphvae_nas.search import LatentBO
+    from graphvae_nas.search.generators import DecodeGenerator
+    from graphvae_nas.search.latent import LatentSpace
+    from graphvae_nas.surrogates import LatentGP
 
-    strategy = LatentBO(small_vae, mode="decode", pool=table.archs, trust_region=0.5)
-    x = strategy._encode(table.archs[:12])
+    latent = LatentSpace(small_vae, table.archs)
+    x = latent.means(table.archs[:12])
     y = torch.arange(12, dtype=torch.float64).unsqueeze(-1)
-    _, gp = strategy._acquisition(x, y)
-    box = strategy._search_box(gp, x[-1])
-    assert (box[0] >= strategy.bounds[0]).all() and (box[1] <= strategy.bounds[1]).all()
+    gp = LatentGP(latent.means, latent.bounds).fit(table.archs[:12], y)
+    box = DecodeGenerator(latent, trust_region=0.5).search_box(gp, x[-1])
+    bounds = latent.bounds
+    assert (box[0] >= bounds[0]).all() and (box[1] <= bounds[1]).all()
     assert ((box[0] <= x[-1]) & (x[-1] <= box[1])).all()
-    assert (box[1] - box[0]).sum() < (strategy.bounds[1] - strategy.bounds[0]).sum()
+    assert (box[1] - box[0]).sum() < (bounds[1] - bounds[0]).sum()
 
 
 def test_comparison_summary_on_hand_made_runs() -> None:

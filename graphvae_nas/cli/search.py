@@ -26,7 +26,7 @@ STUDY_LOCK = ".lock"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from graphvae_nas.search.factory import STRATEGY_NAMES
+    from graphvae_nas.search.factory import available_strategies
 
     p = subparsers.add_parser(
         "search", help="search a space for its best architecture (no arguments: the default "
@@ -41,11 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "strategy optimises the first; the summary lists the Pareto front)")
     p.add_argument("--report", help="comma-separated columns to record, e.g. cifar10_test")
     p.add_argument("--cost", help="column of simulated evaluation cost")
-    p.add_argument("--strategy", choices=STRATEGY_NAMES, default="bo")
-    p.add_argument("--model", help="trained VAE for bo / bo-pool (default: a small VAE of the "
-                                   "space, trained once and cached)")
+    p.add_argument("--strategy", choices=available_strategies(), default="bo")
+    p.add_argument("--model", help="trained VAE for bo / bo-pool / bo-gnn (default when training: "
+                                   "a small VAE of the space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
-                   help='JSON of LatentBO options for bo / bo-pool, e.g. \'{"acquisition": "ucb"}\'')
+                   help='JSON of the strategy\'s options (see graphvae_nas.search.configs), '
+                        'e.g. \'{"acquisition": "ucb"}\'')
     p.add_argument("--budget", type=positive_int, help="architectures to evaluate (150 tabular, 24 training)")
     p.add_argument("--batch-size", type=positive_int, help="architectures proposed per round (5 tabular, 4 training)")
     p.add_argument("--seed", type=nonnegative_int, default=0)
@@ -110,10 +111,11 @@ def _executor(args: argparse.Namespace):
 def _strategy(args: argparse.Namespace, space, candidates):
     """The strategy, and the VAE file it uses (None for strategies without one)."""
     from graphvae_nas.search import make_strategy
+    from graphvae_nas.search.factory import needs_vae
 
-    if args.strategy not in ("bo", "bo-pool"):
-        return make_strategy(args.strategy), None
     bo_options = _bo_options(args.bo_options)
+    if not needs_vae(args.strategy):
+        return make_strategy(args.strategy, space=space, **bo_options), None
     if args.model:
         from graphvae_nas.vae.default_model import training_architectures
         from graphvae_nas.vae.persistence import load_model
@@ -139,7 +141,7 @@ def _bo_options(text: str) -> dict:
     except json.JSONDecodeError as exc:
         raise GraphVAENASError(f"--bo-options is not valid JSON: {exc}") from None
     if not isinstance(options, dict):
-        raise GraphVAENASError("--bo-options must be a JSON object of LatentBO options")
+        raise GraphVAENASError("--bo-options must be a JSON object of strategy options")
     return options
 
 

@@ -1,22 +1,26 @@
 """Layer 5: the ask/tell study, search strategies and the persistent study store."""
-from graphvae_nas.search.factory import STRATEGY_NAMES, make_strategy
+from graphvae_nas.search.factory import (
+    STRATEGY_NAMES,
+    available_strategies,
+    make_strategy,
+    register_strategy,
+)
 from graphvae_nas.search.objectives import Objective, parse_objective
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies import (
     History,
-    LatentBO,
     LocalSearch,
     Proposal,
     RandomSearch,
     RegularizedEvolution,
     Strategy,
+    SurrogateStrategy,
 )
 from graphvae_nas.search.study import SearchStats, Study, Trial
 
 __all__ = [
     "STRATEGY_NAMES",
     "History",
-    "LatentBO",
     "LocalSearch",
     "Objective",
     "Proposal",
@@ -24,9 +28,12 @@ __all__ = [
     "RegularizedEvolution",
     "SearchStats",
     "Strategy",
+    "SurrogateStrategy",
     "Study",
     "StudyStore",
     "Trial",
+    "available_strategies",
     "make_strategy",
     "parse_objective",
+    "register_strategy",
 ]

@@ -35,6 +35,8 @@ class ComparisonSpec:
     report: str = "cifar10_test"
     model: str | None = None
     bo_options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-strategy options (override ``bo_options``, which every ``bo*`` strategy gets)."""
     threads_per_worker: int = DEFAULT_THREADS   # see graphvae_nas.threads
 
 
@@ -61,9 +63,9 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     name, seed = job
     spec: ComparisonSpec = _STATE["spec"]
     dataset = _STATE["dataset"]
-    options = spec.bo_options if name.startswith("bo") else {}
+    options = spec.options.get(name, spec.bo_options if name.startswith("bo") else {})
     strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
-                             candidates=dataset.archs, **options)
+                             candidates=dataset.archs, space=dataset.space, **options)
     objective = _STATE["objective"]
     study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed, objectives=[objective])
     start = time.perf_counter()

@@ -1,47 +1,142 @@
-"""Strategies by name, as the command line and the examples choose them."""
+"""The registry of named strategies, as the command line and the examples choose them.
+
+Each entry has a typed config (:mod:`graphvae_nas.search.configs`) and a builder; the
+strategies that search a VAE's latent space say so (``needs_vae``). Register more with
+:func:`register_strategy`.
+"""
 from __future__ import annotations
 
-import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
-from graphvae_nas.search.strategies import (
-    LatentBO,
-    LocalSearch,
-    RandomSearch,
-    RegularizedEvolution,
+from graphvae_nas.search.configs import (
+    BananasConfig,
+    BOConfig,
+    BOGNNConfig,
+    BOPoolConfig,
+    EmptyConfig,
+    EvolutionConfig,
+    make_config,
 )
+from graphvae_nas.spaces import SearchSpace
 
-STRATEGY_NAMES = ("random", "evolution", "local", "bo", "bo-pool")
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What a builder may use: the space, a trained VAE (with its file name) and candidate
+    architectures (the pool of pool strategies, the span of a latent box)."""
+
+    space: SearchSpace | None = None
+    model: Any = None
+    model_name: str = ""
+    candidates: Sequence[Architecture] | None = None
+
+
+@dataclass(frozen=True)
+class StrategyEntry:
+    """``build(config, context)`` returns the strategy; ``config`` is the options' dataclass."""
+
+    config: type
+    build: Callable[[Any, StrategyContext], Any]
+    needs_vae: bool = False
+    description: str = ""
+
+
+def _random(config, context):
+    from graphvae_nas.search.strategies import RandomSearch
+
+    return RandomSearch()
+
+
+def _evolution(config: EvolutionConfig, context):
+    from graphvae_nas.search.strategies import RegularizedEvolution
+
+    return RegularizedEvolution(config.population_size, config.sample_size)
+
+
+def _local(config, context):
+    from graphvae_nas.search.strategies import LocalSearch
+
+    return LocalSearch()
+
+
+def _latent(builder_name: str):
+    def build(config, context: StrategyContext):
+        from graphvae_nas.search.strategies import builders
+
+        return getattr(builders, builder_name)(config, context.model, context.candidates,
+                                               context.model_name)
+    return build
+
+
+def _bananas(config: BananasConfig, context: StrategyContext):
+    from graphvae_nas.search.strategies.builders import build_bananas
+
+    space = context.space or getattr(context.model, "space", None)
+    if space is None:
+        raise GraphVAENASError("strategy 'bananas' needs the search space (space=...)")
+    return build_bananas(config, space)
+
+
+_REGISTRY: dict[str, StrategyEntry] = {}
+
+
+def register_strategy(name: str, entry: StrategyEntry) -> None:
+    """Make ``make_strategy(name, ...)`` build strategies with ``entry``."""
+    _REGISTRY[name] = entry
+
+
+def available_strategies() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def strategy_entry(name: str) -> StrategyEntry:
+    if name not in _REGISTRY:
+        raise GraphVAENASError(f"unknown strategy {name!r} (known: {', '.join(_REGISTRY)})")
+    return _REGISTRY[name]
+
+
+def needs_vae(name: str) -> bool:
+    """Whether strategy ``name`` searches a trained VAE's latent space."""
+    return strategy_entry(name).needs_vae
+
+
+register_strategy("random", StrategyEntry(EmptyConfig, _random, description="uniform samples"))
+register_strategy("evolution", StrategyEntry(EvolutionConfig, _evolution,
+                                             description="regularised (aging) evolution"))
+register_strategy("local", StrategyEntry(EmptyConfig, _local, description="local search"))
+register_strategy("bo", StrategyEntry(BOConfig, _latent("build_bo"), needs_vae=True,
+                                      description="latent BO, candidates decoded"))
+register_strategy("bo-pool", StrategyEntry(BOPoolConfig, _latent("build_bo_pool"), needs_vae=True,
+                                           description="latent BO over a pool"))
+register_strategy("bananas", StrategyEntry(BananasConfig, _bananas,
+                                           description="GNN ensemble, mutation candidates"))
+register_strategy("bo-gnn", StrategyEntry(BOGNNConfig, _latent("build_bo_gnn"), needs_vae=True,
+                                          description="GNN ensemble, latent decodes"))
+
+STRATEGY_NAMES = available_strategies()
+"""The built-in strategies (``available_strategies()`` includes later registrations)."""
 
 
 def make_strategy(name: str, *, model=None, model_name: str = "",
-                  candidates: Sequence[Architecture] | None = None, **options):
-    """``random``, ``evolution``, ``local``, ``bo`` (latent BO, decode mode) or ``bo-pool``.
+                  candidates: Sequence[Architecture] | None = None,
+                  space: SearchSpace | None = None, **options):
+    """The strategy ``name`` with ``options`` (checked against its config, see
+    :mod:`graphvae_nas.search.configs`).
 
-    The BO strategies need a trained VAE (``model``) and ``candidates`` (the pool of pool
-    mode, and the architectures whose latents span the search box).
+    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``) need a trained VAE (``model``) and
+    ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents span the
+    search box); ``bananas`` needs the ``space`` (or a model of it).
     """
-    if name == "random":
-        return RandomSearch()
-    if name == "evolution":
-        return RegularizedEvolution(**options)
-    if name == "local":
-        return LocalSearch()
-    if name in ("bo", "bo-pool"):
+    entry = strategy_entry(name)
+    config = make_config(entry.config, options, strategy=name)
+    if entry.needs_vae:
         if model is None:
             raise GraphVAENASError(f"strategy {name!r} needs a trained VAE (--model; train one with "
                                    "`graphvae-nas vae train`)")
         if not candidates:
             raise GraphVAENASError(f"strategy {name!r} needs candidate architectures for its latent box")
-        known = set(inspect.signature(LatentBO).parameters) - {"model", "mode", "pool", "box_data",
-                                                                "model_name"}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise GraphVAENASError(f"unknown latent BO option(s) {', '.join(unknown)} "
-                                   f"(known: {', '.join(sorted(known))})")
-        mode = "decode" if name == "bo" else "pool"
-        return LatentBO(model, mode=mode, pool=candidates if mode == "pool" else None,
-                        box_data=candidates, model_name=model_name, **options)
-    raise GraphVAENASError(f"unknown strategy {name!r} (known: {', '.join(STRATEGY_NAMES)})")
+    return entry.build(config, StrategyContext(space, model, model_name, candidates))

@@ -1,9 +1,16 @@
-"""Layer 4: surrogate models from latent vectors to scores."""
+"""Layer 4: surrogate models of architectures' objectives, returned as BoTorch models."""
+from graphvae_nas.surrogates.base import Surrogate, gaussian_copula
+from graphvae_nas.surrogates.gnn import DenseGraphEncoding, GNNEnsemble
 from graphvae_nas.surrogates.gp import (
     PredictiveScore,
     fit_gp,
+    fit_hyperparameters,
+    make_gp,
     predict_mean,
     predictive_performance,
 )
+from graphvae_nas.surrogates.latent_gp import LatentGP
 
-__all__ = ["PredictiveScore", "fit_gp", "predict_mean", "predictive_performance"]
+__all__ = ["DenseGraphEncoding", "GNNEnsemble", "LatentGP", "PredictiveScore", "Surrogate",
+           "fit_gp", "fit_hyperparameters", "gaussian_copula", "make_gp", "predict_mean",
+           "predictive_performance"]

@@ -12,38 +12,83 @@ import numpy as np
 import torch
 
 DEFAULT_INDUCING = 500
+GP_KERNELS = ("scaled_rbf", "botorch")
 
 
-def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
-           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0, max_iter: int = 200):
-    """Fit a GP (float64) to ``train_x [N, d]`` and ``train_y [N]`` and return the BoTorch model.
+def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
+            kernel: str = "scaled_rbf", input_bounds: torch.Tensor | None = None,
+            standardize: bool = False, inducing_points: int | None = DEFAULT_INDUCING,
+            seed: int = 0):
+    """An unfitted float64 ``SingleTaskGP`` on ``train_x [N, d]`` and ``train_y [N]`` or ``[N, m]``.
 
-    When ``N > inducing_points`` the kernel is sparse, with inducing points initialised at a
-    seeded random subset of the inputs and then optimised with the hyper-parameters.
+    ``kernel``: ``"scaled_rbf"`` (a scaled ARD RBF kernel, the predictive check's) or
+    ``"botorch"`` (BoTorch's default kernel and priors, the latent-BO surrogate's).
+    ``input_bounds [2, d]``: inputs normalised to that box; ``standardize``: outcomes
+    standardised (the posterior stays in the units of ``train_y``). When
+    ``N > inducing_points`` the kernel is sparse, with inducing points initialised at a seeded
+    random subset of the inputs and then optimised with the hyper-parameters.
     """
-    from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
+    from botorch.models.transforms import Normalize, Standardize
     from gpytorch.kernels import InducingPointKernel, RBFKernel, ScaleKernel
     from gpytorch.likelihoods import GaussianLikelihood
-    from gpytorch.mlls import ExactMarginalLogLikelihood
 
+    if kernel not in GP_KERNELS:
+        raise ValueError(f"kernel must be one of {GP_KERNELS}, got {kernel!r}")
     x = torch.as_tensor(train_x, dtype=torch.float64)
-    y = torch.as_tensor(train_y, dtype=torch.float64).reshape(-1, 1)
+    y = torch.as_tensor(train_y, dtype=torch.float64)
+    y = y.reshape(-1, 1) if y.dim() < 2 else y
     if x.dim() != 2 or x.shape[0] != y.shape[0] or x.shape[0] < 2:
         raise ValueError(f"need train_x [N, d] and train_y [N] with N >= 2, got {tuple(x.shape)}, {tuple(y.shape)}")
+    extra = {}
+    if input_bounds is not None:
+        extra["input_transform"] = Normalize(x.shape[-1], bounds=input_bounds)
+    if standardize:
+        extra["outcome_transform"] = Standardize(y.shape[-1])
+    if kernel == "botorch":
+        if inducing_points is not None and x.shape[0] > inducing_points:
+            raise ValueError("the sparse GP needs kernel='scaled_rbf'")
+        return SingleTaskGP(x, y, **extra)
     base = ScaleKernel(RBFKernel(ard_num_dims=x.shape[1]))
     if inducing_points is not None and x.shape[0] > inducing_points:
         generator = torch.Generator().manual_seed(seed)
         start = x[torch.randperm(x.shape[0], generator=generator)[:inducing_points]].clone()
         likelihood = GaussianLikelihood()
         covar = InducingPointKernel(base, inducing_points=start, likelihood=likelihood)
-        model = SingleTaskGP(x, y, likelihood=likelihood, covar_module=covar)
-    else:
-        model = SingleTaskGP(x, y, covar_module=base)
+        return SingleTaskGP(x, y, likelihood=likelihood, covar_module=covar, **extra)
+    return SingleTaskGP(x, y, covar_module=base, **extra)
+
+
+def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True) -> bool:
+    """Maximise the exact marginal likelihood of ``model`` (L-BFGS, at most ``max_iter``
+    iterations) and leave it in eval mode. With ``strict=False`` a failed fit (numerical
+    trouble) keeps the prior hyper-parameters and returns ``False`` instead of raising."""
+    from botorch.fit import fit_gpytorch_mll
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
     mll = ExactMarginalLogLikelihood(model.likelihood, model)
-    with _structured(model):
-        fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": max_iter}})
-    return model.eval()
+    try:
+        with _structured(model):
+            fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": max_iter}})
+    except (RuntimeError, ValueError):
+        if strict:
+            raise
+        model.eval()
+        return False
+    model.eval()
+    return True
+
+
+def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
+           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0, max_iter: int = 200,
+           kernel: str = "scaled_rbf", input_bounds: torch.Tensor | None = None,
+           standardize: bool = False):
+    """Fit a GP (float64) to ``train_x [N, d]`` and ``train_y [N]`` and return the BoTorch model:
+    :func:`make_gp` then :func:`fit_hyperparameters` (the one GP-fitting path of the library)."""
+    model = make_gp(train_x, train_y, kernel=kernel, input_bounds=input_bounds,
+                    standardize=standardize, inducing_points=inducing_points, seed=seed)
+    fit_hyperparameters(model, max_iter=max_iter)
+    return model
 
 
 def _structured(model):

@@ -10,7 +10,7 @@ from graphvae_nas.search.strategies.baselines import (
            RandomSearch,
            RegularizedEvolution,
 )
-from graphvae_nas.search.strategies.latent_bo import LatentBO
+from graphvae_nas.search.strategies.surrogate import SurrogateStrategy
 
-__all__ = ["History", "LatentBO", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
-           "Strategy", "random_unseen"]
+__all__ = ["History", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
+           "Strategy", "SurrogateStrategy", "random_unseen"]

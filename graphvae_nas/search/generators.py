@@ -1,0 +1,231 @@
+"""Candidate generators: where the architectures an acquisition chooses among come from.
+
+Each generator returns distinct architectures that are valid in the space and not evaluated
+yet, given one :class:`Round` of a surrogate strategy (the history, the fitted surrogate and
+acquisition, and a seeded torch generator shared by the round's generators in order):
+
+* :class:`DecodeGenerator` decodes latent points of a VAE: the acquisition's optima and jittered
+  copies (when the surrogate lives in that latent space), neighbourhoods of the best
+  architectures' latent means, and uniform points of the latent box;
+* :class:`PoolGenerator` offers the unevaluated members of a fixed pool;
+* :class:`MutationGenerator` offers the neighbours and random two-step mutations of the best
+  architectures so far;
+* :class:`UnionGenerator` combines several.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.graph import Architecture
+from graphvae_nas.search.latent import LatentSpace
+from graphvae_nas.search.strategies.base import History
+from graphvae_nas.spaces import SearchSpace
+
+
+@dataclass
+class Round:
+    """What one proposal round knows. ``Y [len(archs), m]`` are the evaluated architectures'
+    objective values in the surrogate's units (larger is better), ``X`` their features,
+    ``model`` the fitted surrogate, ``acquisition`` the batch acquisition over its features."""
+
+    history: History
+    n: int
+    seed: int
+    archs: list[Architecture]
+    Y: torch.Tensor
+    X: torch.Tensor
+    model: Any
+    acquisition: Any
+    generator: torch.Generator
+
+
+@runtime_checkable
+class CandidateGenerator(Protocol):
+    def candidates(self, round: Round) -> list[Architecture]:
+        """Distinct valid architectures not in ``round.history``."""
+        ...
+
+    def spec(self) -> dict[str, Any]: ...
+
+
+def unseen_distinct(archs: Sequence[Architecture], history: History) -> list[Architecture]:
+    """``archs`` without those evaluated already, first occurrence of each kept, in order."""
+    return list({a.canonical_hash: a for a in archs if a.canonical_hash not in history.seen}.values())
+
+
+class PoolGenerator:
+    """The members of ``pool`` not evaluated yet (as arch2vec's BO does)."""
+
+    def __init__(self, pool: Sequence[Architecture]) -> None:
+        if not pool:
+            raise ValueError("a pool generator needs a non-empty pool of architectures")
+        self.pool = list(pool)
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "pool", "size": len(self.pool)}
+
+    def candidates(self, round: Round) -> list[Architecture]:
+        unseen = [a for a in self.pool if a.canonical_hash not in round.history.seen]
+        if not unseen:
+            raise GraphVAENASError("every architecture of the pool has been evaluated")
+        return unseen
+
+
+class MutationGenerator:
+    """The neighbours (``space.neighbours``) of the ``top`` best architectures so far by the
+    first objective, then ``mutations`` random two-step mutations of them (``space.mutate``,
+    seeded by the round), as BANANAS's mutation candidates."""
+
+    def __init__(self, space: SearchSpace, *, top: int = 10, mutations: int = 200) -> None:
+        if top < 1 or mutations < 0:
+            raise ValueError("top must be >= 1 and mutations >= 0")
+        self.space = space
+        self.top = top
+        self.mutations = mutations
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "mutation", "top": self.top, "mutations": self.mutations}
+
+    def candidates(self, round: Round) -> list[Architecture]:
+        order = round.Y[:, 0].argsort(descending=True, stable=True)[:self.top].tolist()
+        parents = [round.archs[i] for i in order]
+        found = [n for p in parents for n in self.space.neighbours(p)]
+        rng = random.Random(round.seed)
+        for k in range(self.mutations):
+            found.append(self.space.mutate(self.space.mutate(parents[k % len(parents)], rng), rng))
+        return unseen_distinct(found, round.history)
+
+
+class DecodeGenerator:
+    """Decodes latent points of ``latent`` (one stochastic decode each) and keeps the distinct
+    valid unseen architectures:
+
+    * with ``optimise``: the ``round.n`` points of ``optimize_acqf`` over the latent box (or a
+      trust region: a box around the best point whose sides are ``trust_region`` x the data box,
+      stretched by the GP's lengthscales as TuRBO does) and ``max_jitter`` jittered copies,
+      ``samples`` times each. Needs a surrogate whose features are this latent space;
+    * ``neighbourhood`` points drawn around the latent means of the ``neighbourhood_top`` best
+      architectures (Gaussian, std ``neighbourhood_scale`` x the box's sides);
+    * ``explore`` points uniform in the box.
+    """
+
+    def __init__(self, latent: LatentSpace, *, optimise: bool = True, samples: int = 10,
+                 max_jitter: int = 5, num_restarts: int = 4, raw_samples: int = 256,
+                 acq_maxiter: int = 50, sequential: bool = False, trust_region: float | None = None,
+                 neighbourhood: int = 1000, neighbourhood_top: int = 5,
+                 neighbourhood_scale: float = 0.1, explore: int = 4000) -> None:
+        if neighbourhood < 0 or explore < 0 or neighbourhood_top < 1 or neighbourhood_scale <= 0:
+            raise ValueError("neighbourhood and explore must be >= 0, neighbourhood_top >= 1 and "
+                             "neighbourhood_scale > 0")
+        if not optimise and not neighbourhood and not explore:
+            raise ValueError("a decode generator without optimise needs neighbourhood or explore points")
+        self.latent = latent
+        self.optimise = optimise
+        self.samples = samples
+        self.max_jitter = max_jitter
+        self.num_restarts = num_restarts
+        self.raw_samples = raw_samples
+        self.acq_maxiter = acq_maxiter
+        self.sequential = sequential
+        self.trust_region = trust_region
+        self.neighbourhood = neighbourhood
+        self.neighbourhood_top = neighbourhood_top
+        self.neighbourhood_scale = neighbourhood_scale
+        self.explore = explore
+        self.counters: dict[str, float] = {"invalid_decodes": 0, "seen_decodes": 0,
+                                           "decoded_candidates": 0}
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "decode", "optimise": self.optimise, "samples": self.samples,
+                "max_jitter": self.max_jitter, "num_restarts": self.num_restarts,
+                "raw_samples": self.raw_samples, "acq_maxiter": self.acq_maxiter,
+                "sequential": self.sequential, "trust_region": self.trust_region,
+                "neighbourhood": self.neighbourhood, "neighbourhood_top": self.neighbourhood_top,
+                "neighbourhood_scale": self.neighbourhood_scale, "explore": self.explore}
+
+    def search_box(self, model, incumbent: torch.Tensor) -> torch.Tensor:
+        """The data box, or with ``trust_region`` the box around ``incumbent`` (see class)."""
+        bounds = self.latent.bounds
+        if self.trust_region is None:
+            return bounds
+        covar = model.covar_module
+        kernel = covar.base_kernel if hasattr(covar, "base_kernel") else covar
+        lengthscale = kernel.lengthscale.detach().reshape(-1)
+        weights = lengthscale / lengthscale.log().mean().exp()
+        half = 0.5 * self.trust_region * weights * (bounds[1] - bounds[0])
+        return torch.stack([torch.maximum(incumbent - half, bounds[0]),
+                            torch.minimum(incumbent + half, bounds[1])])
+
+    def candidates(self, round: Round) -> list[Architecture]:
+        bounds = self.latent.bounds
+        x = self.latent.means(round.archs)
+        y = round.Y[:, 0]
+        generator = round.generator
+        parts = []
+        if self.optimise:
+            parts.append(self._optimised_points(round, x[y.argmax()]))
+        if self.neighbourhood:
+            top = x[y.argsort(descending=True, stable=True)[:self.neighbourhood_top]]
+            centres = top[torch.arange(self.neighbourhood) % len(top)]
+            spread = self.neighbourhood_scale * (bounds[1] - bounds[0])
+            parts.append(centres + spread * torch.randn(centres.shape, generator=generator,
+                                                        dtype=centres.dtype))
+        if self.explore:
+            uniform = torch.rand((self.explore, x.shape[-1]), generator=generator, dtype=x.dtype)
+            parts.append(bounds[0] + uniform * (bounds[1] - bounds[0]))
+        decoded = self.latent.decode(torch.cat(parts), generator)
+        valid = [a for a in decoded if a is not None]
+        self.counters["invalid_decodes"] += len(decoded) - len(valid)
+        fresh = unseen_distinct(valid, round.history)
+        self.counters["seen_decodes"] += sum(1 for a in valid if a.canonical_hash in round.history.seen)
+        self.counters["decoded_candidates"] += len(fresh)
+        return fresh
+
+    def _optimised_points(self, round: Round, incumbent: torch.Tensor) -> torch.Tensor:
+        from botorch.optim import optimize_acqf
+
+        if round.X.shape[-1] != self.latent.dim:
+            raise GraphVAENASError("a decode generator that optimises the acquisition needs a "
+                                   "surrogate on the VAE's latent space (use optimise=False)")
+        points, _ = optimize_acqf(round.acquisition, bounds=self.search_box(round.model, incumbent),
+                                  q=round.n, num_restarts=self.num_restarts,
+                                  raw_samples=self.raw_samples, sequential=self.sequential,
+                                  options={"maxiter": self.acq_maxiter})
+        scale = (self.latent.bounds[1] - self.latent.bounds[0]) * 0.05
+        jitters = [points] + [points + scale * torch.randn(points.shape, generator=round.generator,
+                                                           dtype=points.dtype)
+                              for _ in range(self.max_jitter)]
+        return torch.cat(jitters).repeat_interleave(self.samples, 0)
+
+
+class UnionGenerator:
+    """The candidates of several generators, in their order, each architecture once."""
+
+    def __init__(self, generators: Sequence[CandidateGenerator]) -> None:
+        if not generators:
+            raise ValueError("a union needs at least one generator")
+        self.generators = list(generators)
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "union", "parts": [g.spec() for g in self.generators]}
+
+    @property
+    def counters(self) -> dict[str, float]:
+        merged: dict[str, float] = {}
+        for g in self.generators:
+            for key, value in getattr(g, "counters", {}).items():
+                merged[key] = merged.get(key, 0) + value
+        return merged
+
+    def candidates(self, round: Round) -> list[Architecture]:
+        out: dict[str, Architecture] = {}
+        for g in self.generators:
+            for arch in g.candidates(round):
+                out.setdefault(arch.canonical_hash, arch)
+        return list(out.values())

@@ -1,0 +1,133 @@
+"""A strategy made of a surrogate, an acquisition function and candidate generators.
+
+Each round after ``n_init`` random architectures: the objective values of the evaluated
+architectures (replaced per column by the normal quantiles of their ranks with ``copula``)
+fit the surrogate; the acquisition is built on it; the generators offer candidates; the
+``pool_shortlist`` best candidates by the acquisition's analytic counterpart go to the greedy
+batch selection of ``optimize_acqf_discrete``. When fewer than ``n`` candidates come, random
+unevaluated architectures fill the batch (with ``fallback``). Every round runs under a torch
+seed drawn from the study's generator, so the strategy is a function of the history and that
+generator, and resumed studies follow the same trajectory.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from graphvae_nas.graph import Architecture
+from graphvae_nas.search.acquisition import (
+    DEFAULT_ACQUISITION,
+    AcquisitionOptions,
+    make_acquisition,
+    make_prefilter,
+)
+from graphvae_nas.search.generators import CandidateGenerator, Round, UnionGenerator
+from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
+from graphvae_nas.spaces import SearchSpace
+from graphvae_nas.surrogates.base import Surrogate, gaussian_copula
+
+
+def observations(history: History) -> tuple[list[Architecture], torch.Tensor]:
+    """The evaluated architectures with every objective, and their values ``[n, m]`` oriented
+    larger-is-better (``History.scored_matrix`` when the history has several objectives)."""
+    matrix = getattr(history, "scored_matrix", None)
+    if matrix is not None:
+        archs, values = matrix()
+        return list(archs), torch.tensor(values, dtype=torch.float64).reshape(len(archs), -1)
+    scored = history.scored()
+    return [a for a, _ in scored], torch.tensor([v for _, v in scored],
+                                                dtype=torch.float64).unsqueeze(-1)
+
+
+class SurrogateStrategy:
+    """``name`` tags its proposals and names it in ``spec()`` (with ``settings``)."""
+
+    def __init__(self, name: str, space: SearchSpace, surrogate: Surrogate,
+                 generators: CandidateGenerator | Sequence[CandidateGenerator], *,
+                 acquisition: str = DEFAULT_ACQUISITION,
+                 acquisition_options: AcquisitionOptions = AcquisitionOptions(),
+                 n_init: int = 10, pool_shortlist: int = 500, copula: bool = True,
+                 fallback: bool = True, settings: dict[str, Any] | None = None) -> None:
+        if n_init < 1 or pool_shortlist < 1:
+            raise ValueError("n_init and pool_shortlist must be >= 1")
+        try:
+            import botorch  # noqa: F401
+        except ImportError:
+            from graphvae_nas.errors import GraphVAENASError
+
+            raise GraphVAENASError(f'strategy {name!r} needs BoTorch: pip install '
+                                   '"graphvae_nas[bo]"') from None
+        self.name = name
+        self.space = space
+        self.surrogate = surrogate
+        self.generator = generators if not isinstance(generators, Sequence) else (
+            generators[0] if len(generators) == 1 else UnionGenerator(generators))
+        self.acquisition = acquisition
+        self.acquisition_options = acquisition_options
+        self.n_init = n_init
+        self.pool_shortlist = pool_shortlist
+        self.copula = copula
+        self.fallback = fallback
+        self.settings = dict(settings or {})
+        self._counters: dict[str, float] = {"random_fallbacks": 0}
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, **self.settings}
+
+    @property
+    def counters(self) -> dict[str, float]:
+        """Random fallbacks, the generators' counts (e.g. invalid decodes) and the surrogate's."""
+        merged = dict(self._counters)
+        for part in (self.generator, self.surrogate):
+            merged.update(getattr(part, "counters", {}))
+        return merged
+
+    def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
+        archs, Y = observations(history)
+        if len(archs) < self.n_init:
+            return random_unseen(self.space, history, rng, min(n, self.n_init - len(archs)),
+                                 tag="random-init")
+        seed = rng.getrandbits(62)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            if self.copula:
+                Y = gaussian_copula(Y)
+            model = self.surrogate.fit(archs, Y)
+            X = self.surrogate.featurize(archs)
+            acq = make_acquisition(self.acquisition, model, X, Y, options=self.acquisition_options)
+            state = Round(history, n, seed, archs, Y, X, model, acq,
+                          torch.Generator().manual_seed(seed))
+            candidates = self.generator.candidates(state)
+            out = self._select(state, candidates) if candidates else []
+        if len(out) < n and self.fallback:
+            self._counters["random_fallbacks"] += n - len(out)
+            taken = set(history.seen) | {p.arch.canonical_hash for p in out}
+            out += random_unseen(self.space, history, random.Random(seed), n - len(out),
+                                 exclude=taken, tag=f"{self.name}-random-fallback")
+        return out
+
+    def _select(self, state: Round, candidates: list[Architecture]) -> list[Proposal]:
+        """The batch acquisition over the candidates' features, after a cheap prefilter: the
+        ``pool_shortlist`` best by the analytic counterpart (one posterior for all of them), so
+        that the greedy batch selection runs over hundreds, not thousands."""
+        from botorch.optim import optimize_acqf_discrete
+
+        features = self.surrogate.featurize(candidates)
+        if len(candidates) > self.pool_shortlist:
+            prefilter = make_prefilter(self.acquisition, state.model, state.X, state.Y,
+                                       options=self.acquisition_options)
+            with torch.no_grad():
+                scores = prefilter(features.unsqueeze(1))
+            keep = scores.topk(self.pool_shortlist).indices.sort().values
+            candidates = [candidates[i] for i in keep.tolist()]
+            features = features[keep]
+        picked, _ = optimize_acqf_discrete(state.acquisition, q=min(state.n, len(candidates)),
+                                           choices=features, unique=True)
+        out = []
+        for row in picked:
+            index = int(torch.nonzero((features == row).all(-1))[0, 0])
+            out.append(Proposal(candidates[index], self.name))
+        return out
