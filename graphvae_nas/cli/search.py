@@ -131,7 +131,7 @@ def _strategy(args: argparse.Namespace, space, candidates):
     options = {"n_init": 8} if args.dataset is None else {}
     options.update(bo_options)
     strategy = make_strategy(args.strategy, model=model, model_name=path.name,
-                             candidates=candidates, **options)
+                             candidates=candidates, space=space, **options)
     return strategy, path
 
 
