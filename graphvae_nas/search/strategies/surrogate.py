@@ -32,14 +32,10 @@ from graphvae_nas.surrogates.base import Surrogate, gaussian_copula
 
 def observations(history: History) -> tuple[list[Architecture], torch.Tensor]:
     """The evaluated architectures with every objective, and their values ``[n, m]`` oriented
-    larger-is-better (``History.scored_matrix`` when the history has several objectives)."""
-    matrix = getattr(history, "scored_matrix", None)
-    if matrix is not None:
-        archs, values = matrix()
-        return list(archs), torch.tensor(values, dtype=torch.float64).reshape(len(archs), -1)
-    scored = history.scored()
-    return [a for a, _ in scored], torch.tensor([v for _, v in scored],
-                                                dtype=torch.float64).unsqueeze(-1)
+    larger-is-better (see ``History.scored_matrix``)."""
+    archs, values = history.scored_matrix()
+    m = len(history.objective_specs)
+    return list(archs), torch.tensor(values, dtype=torch.float64).reshape(len(archs), m)
 
 
 class SurrogateStrategy:
