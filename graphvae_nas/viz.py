@@ -6,11 +6,14 @@ import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from matplotlib.axes import Axes
     from matplotlib.colors import Colormap
     from matplotlib.figure import Figure
 
     from graphvae_nas.graph import Architecture
+    from graphvae_nas.search.curves import Curve
 
 def _op_colour(op: str, cmap: Colormap) -> tuple[float, float, float, float]:
     """A colour that depends only on the op name (crc32, not the salted built-in ``hash``)."""
@@ -133,10 +136,13 @@ def draw_architecture(arch: Architecture, path: str | os.PathLike[str] | None = 
     return fig
 
 
-def plot_best_so_far(curves: dict[str, list[list[float]]], path: str, *, ylabel: str = "objective",
-                     title: str | None = None):
-    """Best-so-far against number of queries, one line per strategy (mean over runs, with a
-    band of one standard deviation when there are several runs); saved as PNG."""
+def plot_curves(panels: Mapping[str, Mapping[str, Curve]], path: str | os.PathLike[str], *,
+                title: str, xlabel: str = "queries (architectures evaluated)") -> Figure:
+    """Search curves, one panel per key of ``panels`` (its y-axis label, units included), one line
+    per strategy in a panel (the mean over runs, with a band of one standard deviation when
+    there are several runs), a dotted vertical line where random initialisation ends. The values
+    are plotted as given: see :mod:`graphvae_nas.search.curves` for what a table reports.
+    Saved as PNG (150 dpi); returns the figure."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -144,22 +150,39 @@ def plot_best_so_far(curves: dict[str, list[list[float]]], path: str, *, ylabel:
         raise ImportError("plotting needs matplotlib: pip install 'graphvae_nas[viz]'") from exc
     import numpy as np
 
-    fig = Figure(figsize=(6.4, 4.0))
+    fig = Figure(figsize=(6.4, 1.0 + 3.0 * len(panels)))
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(111)
-    for name, runs in curves.items():
-        length = min(len(r) for r in runs)
-        data = np.maximum.accumulate(np.asarray([r[:length] for r in runs], dtype=float), axis=1)
-        mean, std = data.mean(0), data.std(0)
-        steps = np.arange(1, length + 1)
-        ax.plot(steps, mean, label=name)
-        if len(runs) > 1:
-            ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
-    ax.set_xlabel("queries")
-    ax.set_ylabel(f"best {ylabel} so far")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (ylabel, curves) in zip(axes, panels.items()):
+        for i, (name, curve) in enumerate(curves.items()):
+            colour = f"C{i}"
+            steps, mean, std = (np.asarray(a, dtype=float) for a in (curve.steps, curve.mean, curve.std))
+            label = name + (f" ({curve.runs} runs)" if curve.runs > 1 else "")
+            ax.plot(steps, mean, color=colour, drawstyle="steps-post", label=label)
+            if curve.runs > 1:
+                ax.fill_between(steps, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0,
+                                step="post")
+            if curve.init_end is not None:
+                ax.axvline(curve.init_end + 0.5, color=colour, linestyle=":", linewidth=1.2,
+                           label=f"{name}: end of random initialisation")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[-1].set_xlabel(xlabel)
+    axes[0].set_title(title, fontsize=10, wrap=True)
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=150, bbox_inches="tight")
     return fig
+
+
+def plotted_lines(fig: Figure) -> dict[tuple[int, str], tuple[list[float], list[float]]]:
+    """The (x, y) data of every labelled curve line of a :func:`plot_curves` figure, keyed by
+    (panel index, label): what the PNG shows, for checking against the table."""
+    out = {}
+    for k, ax in enumerate(fig.axes):
+        for line in ax.get_lines():
+            label = line.get_label()
+            if not label.startswith("_") and "random initialisation" not in label:
+                x, y = line.get_data()
+                out[k, label] = ([float(v) for v in x], [float(v) for v in y])
+    return out

@@ -183,17 +183,29 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
     if not training:
         summary["table_optimum"] = evaluator.best()[1]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    try:
-        from graphvae_nas.viz import plot_best_so_far
-
-        curve = [t.objective if t.objective is not None else float("-inf") for t in study.trials]
-        plot_best_so_far({study.strategy.spec()["name"]: [curve]}, str(out / "curve.png"),
-                         ylabel=objective)
-    except ImportError as exc:
-        print(f"no curve plot: {exc}", file=sys.stderr)
+    _plot_curve(out / "curve.png", study, objective, report[0] if report else None, training)
     if best is not None:
         shown = [k for k in report if k in best.evaluation.metrics] or list(best.evaluation.metrics)
         extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
               f"  {objective} {best.objective:.4g}" + (f", {extra}" if extra else ""))
     print(f"results in {out}/ (study.jsonl, summary.json, curve.png)", file=sys.stderr)
+
+
+def _plot_curve(path: Path, study, objective: str, report: str | None, training: bool) -> None:
+    """curve.png: the best objective so far and the report of the best-by-objective trial."""
+    try:
+        from graphvae_nas.viz import plot_curves
+    except ImportError as exc:
+        print(f"no curve plot: {exc}", file=sys.stderr)
+        return
+    from graphvae_nas.search.curves import study_curves
+
+    unit = " (%)" if training and objective.endswith(("_acc", "_f1")) else ""
+    name = study.strategy.spec()["name"]
+    curves = study_curves(study.trials, objective, report)
+    panels = {f"best {objective}{unit}" if metric == objective else
+              f"{metric}{unit} of the best-by-{objective}": {name: curve}
+              for metric, curve in curves.items()}
+    plot_curves(panels, path, title=f"{study.space.name}: {name} search, seed {study.seed}, "
+                                    f"{len(study.trials)} architectures")

@@ -66,6 +66,7 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
             "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
             "objective": [t.objective for t in study.trials],
             "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
+            "tags": [t.tag for t in study.trials],
             "counters": dict(study.stats.strategy)}
 
 
