@@ -86,7 +86,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
     from graphvae_nas.vae import GraphVAE, VAEConfig
-    from graphvae_nas.vae.metrics import encode_means
+    from graphvae_nas.vae.metrics import latent_statistics
     from graphvae_nas.vae.persistence import save_model
     from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
@@ -115,8 +115,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     checkpoint = args.checkpoint or args.out + ".ckpt"
     history = train_vae(model, dataset.archs, train_config, checkpoint=checkpoint,
                         resume=args.resume)
-    mu, _ = encode_means(model, dataset.archs)
-    save_model(model, args.out, extra={"latent_mean": mu.mean(0).cpu(), "latent_std": mu.std(0).cpu(),
+    save_model(model, args.out, extra={**latent_statistics(model, dataset.archs),
                                        "history": history, "dataset": str(args.dataset),
                                        "init_from": args.init_from})
     last = history[-1] if history else {}
@@ -174,11 +173,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
     from graphvae_nas.vae.persistence import load_model
 
     model, extra = load_model(args.model)
-    if "latent_mean" not in extra:
-        raise GraphVAENASError(f"{args.model}: no training-latent statistics; retrain with vae train")
     generator = torch.Generator().manual_seed(args.seed)
     noise = torch.randn(args.num, model.config.latent_size, generator=generator)
-    z = noise * extra["latent_std"] + extra["latent_mean"]
+    if "latent_mean" in extra:
+        z = noise * extra["latent_std"] + extra["latent_mean"]
+    else:  # a model saved without training-latent statistics: the VAE's own prior
+        print(f"{args.model} holds no training-latent statistics; sampling the prior N(0, I)",
+              file=sys.stderr)
+        z = noise
     decoded = model.decode(z, samples=args.samples, seed=args.seed)
     archs = [a for a in decoded if a is not None]
     print(f"{len(archs)} of {args.num} decodes valid", file=sys.stderr)
