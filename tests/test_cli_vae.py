@@ -144,3 +144,36 @@ def test_sample_without_latent_statistics_uses_the_prior(trained: Path, tmp_path
     rc, _, err = run(capsys, "vae", "sample", bare, "-n", "4", "-o", tmp_path / "s.jsonl")
     assert rc == 0, err
     assert "prior N(0, I)" in err and len(load_dataset(tmp_path / "s.jsonl")) == 4
+
+
+def test_train_uses_the_space_default_for_decoder_positions(tmp_path: Path, nb201_sample: Path,
+                                                            capsys) -> None:
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0",
+                     "-o", tmp_path / "m.pt", *FAST)
+    assert rc == 0, err
+    assert "decoder positions on (the default for the nb201 space" in err
+    assert torch.load(tmp_path / "m.pt", weights_only=False)["config"]["decoder_positions"] is True
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0",
+                     "-o", tmp_path / "m2.pt", "--no-decoder-positions", *FAST)
+    assert rc == 0 and "decoder positions" not in err
+    assert torch.load(tmp_path / "m2.pt", weights_only=False)["config"]["decoder_positions"] is False
+
+
+def test_eval_predictive_step_shows_progress_and_can_be_skipped(tmp_path: Path, trained: Path,
+                                                               capsys) -> None:
+    from graphvae_nas.datasets import ArchitectureDataset, save_dataset
+    from graphvae_nas.spaces import get_space
+
+    space = get_space("nb201")
+    archs = list(space.enumerate())[:40]
+    labelled = tmp_path / "labelled.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(
+        space, archs, metrics={"acc": [float(sum(map(len, a.ops)) % 7) for a in archs]}), labelled)
+    common = ["vae", "eval", trained, "--dataset", labelled, "--json", "--encode-times", "1",
+              "--decode-times", "1", "--prior-samples", "5"]
+    rc, out, err = run(capsys, *common)
+    assert rc == 0, err
+    assert json.loads(out)["rmse"] is not None and "GP on 36 latents" in err
+    rc, out, err = run(capsys, *common, "--no-predictive")
+    assert rc == 0, err
+    assert json.loads(out)["rmse"] is None and "GP on" not in err

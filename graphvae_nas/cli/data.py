@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("import", help="import a benchmark file (CSV table or D-VAE ENAS text)")
-    p.add_argument("file")
+    p.add_argument("file", help="the benchmark file")
     p.add_argument("--space", required=True, help=SPACE_HELP)
     p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.add_argument("--format", choices=["auto", "table", "dvae-enas"], default="auto",
@@ -46,30 +46,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("merge", help="merge datasets of one space by canonical hash")
-    p.add_argument("files", nargs="+")
-    p.add_argument("-o", "--out", required=True)
-    p.add_argument("--how", choices=["outer", "inner"], default="outer")
+    p.add_argument("files", nargs="+", help="datasets of one space to merge")
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
+    p.add_argument("--how", choices=["outer", "inner"], default="outer",
+                   help="outer: every architecture of any file; inner: only those in all files")
     p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("dedupe", help="drop architectures isomorphic to an earlier one")
-    p.add_argument("file")
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("file", help="the dataset")
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_dedupe)
 
     p = sub.add_parser("stats", help="count, unique and per-metric min/max/mean")
-    p.add_argument("file")
+    p.add_argument("file", help="the dataset")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("split", help="deterministic train/test split")
-    p.add_argument("file")
+    p.add_argument("file", help="the dataset")
     p.add_argument("--protocol", choices=["random", "dvae-enas"], default="random",
                    help="dvae-enas: skip 1,000 lines, shuffle with Random(0), 90/10")
-    p.add_argument("--test-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skip-first", type=int, default=0)
-    p.add_argument("--train-out", required=True)
-    p.add_argument("--test-out", required=True)
+    p.add_argument("--test-fraction", type=float, default=0.1,
+                   help="share of the records in the test set (random protocol)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shuffle (random protocol)")
+    p.add_argument("--skip-first", type=int, default=0,
+                   help="records dropped from the start before splitting (random protocol)")
+    p.add_argument("--train-out", required=True, help="training dataset to write")
+    p.add_argument("--test-out", required=True, help="test dataset to write")
     p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("sample", help="sample architectures of a space, or records of a dataset")
@@ -77,8 +80,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--space", help=SPACE_HELP)
     p.add_argument("-n", "--num", type=int, default=100, help="how many (distinct)")
     p.add_argument("--all", action="store_true", help="every architecture of a finite space")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample")
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("show", help="print an architecture (and draw it with --png)")

@@ -32,17 +32,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", help="column to maximise, e.g. cifar10_valid (training: valid_acc)")
     p.add_argument("--report", help="comma-separated columns to record, e.g. cifar10_test")
     p.add_argument("--cost", help="column of simulated evaluation cost")
-    p.add_argument("--strategy", choices=STRATEGY_NAMES, default="bo")
+    p.add_argument("--strategy", choices=STRATEGY_NAMES, default="bo",
+                   help="bo: latent BO decoding new cells; bo-pool: latent BO over the table's cells")
     p.add_argument("--model", help="trained VAE for bo / bo-pool (default when training: a small "
                                    "VAE of the space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of LatentBO options for bo / bo-pool, e.g. \'{"acquisition": "ucb"}\'')
     p.add_argument("--budget", type=int, help="architectures to evaluate (150 tabular, 24 training)")
     p.add_argument("--batch-size", type=int, help="architectures proposed per round (5 tabular, 4 training)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the strategy (and of training)")
     p.add_argument("--out", help="results folder (default: runs/search-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     g = p.add_argument_group("real training (when no --dataset is given)")
     add_training_arguments(g)
     g.add_argument("--executor", choices=["serial", "ray"], default="serial",

@@ -14,10 +14,10 @@ NETWORK_FORMAT = "graphvae_nas.network"
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train one architecture for real and save its weights")
     p.add_argument("arch", help="the architecture in the space's native format")
-    p.add_argument("--space", default="nb201")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--space", default="nb201", help="search space of ARCH")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, data split and order")
     p.add_argument("--out", help="weights file to write (default: SPACE-HASH.pt)")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     p.add_argument("--json", action="store_true", help="print the metrics record as JSON")
     add_training_arguments(p)
     p.set_defaults(func=cmd_train)

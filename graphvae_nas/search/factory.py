@@ -6,13 +6,6 @@ from collections.abc import Sequence
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
-from graphvae_nas.search.strategies import (
-    LatentBO,
-    LocalSearch,
-    RandomSearch,
-    RegularizedEvolution,
-)
-
 STRATEGY_NAMES = ("random", "evolution", "local", "bo", "bo-pool")
 
 
@@ -23,6 +16,14 @@ def make_strategy(name: str, *, model=None, model_name: str = "",
     The BO strategies need a trained VAE (``model``) and ``candidates`` (the pool of pool
     mode, and the architectures whose latents span the search box).
     """
+    # imported here so that the command line's --help (STRATEGY_NAMES) does not load torch
+    from graphvae_nas.search.strategies import (
+        LatentBO,
+        LocalSearch,
+        RandomSearch,
+        RegularizedEvolution,
+    )
+
     if name == "random":
         return RandomSearch()
     if name == "evolution":

@@ -6,6 +6,7 @@ cost grows as N * M^2 instead of N^3.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,11 +16,13 @@ DEFAULT_INDUCING = 500
 
 
 def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
-           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0, max_iter: int = 200):
+           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0, max_iter: int = 200,
+           callback: Callable[..., None] | None = None):
     """Fit a GP (float64) to ``train_x [N, d]`` and ``train_y [N]`` and return the BoTorch model.
 
     When ``N > inducing_points`` the kernel is sparse, with inducing points initialised at a
     seeded random subset of the inputs and then optimised with the hyper-parameters.
+    ``callback`` is called after every optimiser step (e.g. to advance a progress bar).
     """
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -42,7 +45,10 @@ def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarra
         model = SingleTaskGP(x, y, covar_module=base)
     mll = ExactMarginalLogLikelihood(model.likelihood, model)
     with _structured(model):
-        fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": max_iter}})
+        optimizer_kwargs: dict = {"options": {"maxiter": max_iter}}
+        if callback is not None:
+            optimizer_kwargs["callback"] = callback
+        fit_gpytorch_mll(mll, optimizer_kwargs=optimizer_kwargs)
     return model.eval()
 
 
@@ -76,8 +82,8 @@ class PredictiveScore:
 
 
 def predictive_performance(train_x, train_y, test_x, test_y, *,
-                           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0
-                           ) -> PredictiveScore:
+                           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0,
+                           callback: Callable[..., None] | None = None) -> PredictiveScore:
     """D-VAE's latent-space check: targets standardised with the training mean and std, a GP
     fitted on the training latents, RMSE and Pearson r of its mean on the test latents."""
     train_y = np.asarray(train_y, dtype=np.float64)
@@ -85,7 +91,8 @@ def predictive_performance(train_x, train_y, test_x, test_y, *,
     mean, std = train_y.mean(), train_y.std()
     if std == 0:
         raise ValueError("training targets are constant")
-    model = fit_gp(train_x, (train_y - mean) / std, inducing_points=inducing_points, seed=seed)
+    model = fit_gp(train_x, (train_y - mean) / std, inducing_points=inducing_points, seed=seed,
+                   callback=callback)
     predicted = predict_mean(model, test_x)
     truth = (test_y - mean) / std
     rmse = float(np.sqrt(np.mean((predicted - truth) ** 2)))
