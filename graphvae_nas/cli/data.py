@@ -243,9 +243,9 @@ def cmd_show(args: argparse.Namespace) -> None:
     record["ops"] = list(arch.ops)
     record["edges"] = [list(e) for e in arch.edges]
     if args.png:
-        from graphvae_nas.viz import draw_architecture
+        from graphvae_nas.viz import draw
 
-        draw_architecture(arch, args.png, title=record["arch"] if len(record["arch"]) < 90 else None)
+        draw(space, arch, args.png, title=record["arch"])
         record["png"] = str(Path(args.png))
     if args.json:
         print(json.dumps(record, indent=2))
