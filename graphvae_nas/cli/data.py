@@ -42,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--metric-name", default="valid_acc", help="D-VAE text: name of the score")
     p.add_argument("--skip-bad", action="store_true",
                    help="skip malformed lines (reported with reasons) instead of stopping")
+    p.add_argument("--missing-value", action="append", default=[], metavar="[COLUMN=]VALUE",
+                   help="tables: VALUE in COLUMN (in every metric column without COLUMN=) means "
+                        "missing, e.g. edgetpu_latency=-1; repeatable")
     p.add_argument("--dedupe", action="store_true", help="keep the first of isomorphic duplicates")
     p.set_defaults(func=cmd_import)
 
@@ -142,13 +145,23 @@ def cmd_import(args: argparse.Namespace) -> None:
     else:
         metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
         report = read_table(args.file, space, arch_column=args.arch_column, metrics=metrics,
-                            prefix=args.prefix, skip_bad=args.skip_bad)
+                            prefix=args.prefix, skip_bad=args.skip_bad,
+                            missing_values=_missing_values(args.missing_value))
     _report(report)
     dataset = report.dataset
     if args.dedupe:
         dataset, dropped = dataset.dedupe()
         print(f"dropped {len(dropped)} duplicates", file=sys.stderr)
     _save(dataset, args.out)
+
+
+def _missing_values(items: list[str]) -> dict[str, list[str]]:
+    """``--missing-value [COLUMN=]VALUE`` options as read_table's ``missing_values``."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        column, sep, value = item.rpartition("=")
+        out.setdefault(column.strip() if sep else "*", []).append(value.strip())
+    return out
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
