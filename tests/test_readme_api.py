@@ -31,3 +31,19 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys) -> None:
     assert len(study.trials) == 6 and study.best().objective is not None
     assert (tmp_path / "dag_study.jsonl").exists()
     assert namespace["space"].format(study.best().arch) in capsys.readouterr().out
+
+
+def test_readme_latent_bo_snippet_runs(tmp_path, monkeypatch) -> None:
+    """The second block, with a tiny default VAE (200 architectures, 1 epoch) in a temporary cache."""
+    from graphvae_nas.spaces import get_space
+    from graphvae_nas.vae import default_model
+
+    torch.set_num_threads(1)
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path))
+    monkeypatch.setattr(default_model, "SAMPLE_SIZE", 200)
+    monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
+    namespace: dict = {"space": get_space("dag", ops=("conv", "pool"), max_nodes=6)}
+    exec(compile(_python_blocks("Python API")[1], "README.md", "exec"), namespace)
+    from graphvae_nas.search import LatentBO
+
+    assert isinstance(namespace["strategy"], LatentBO) and len(namespace["archs"]) == 200
