@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -56,9 +57,19 @@ def _wrap_title(title: str, width_in: float, fontsize: float = 10) -> str:
     import textwrap
 
     chars = max(20, int(width_in * 72 / (0.6 * fontsize)))
-    if " " not in title:
-        title = title.replace("+", "+ ").replace("],", "], ")
-    return "\n".join(textwrap.wrap(title, chars)) if len(title) > chars else title
+    if len(title) <= chars:
+        return title
+    if " " in title:
+        return "\n".join(textwrap.wrap(title, chars))
+    tokens = []  # break after "+" or "," (after "|" inside longer pieces), adding nothing
+    for piece in re.split(r"(?<=[+,])(?=.)", title):
+        tokens += re.split(r"(?<=\|)(?=.)", piece) if len(piece) > chars else [piece]
+    lines = [""]
+    for token in tokens:
+        if lines[-1] and len(lines[-1]) + len(token) > chars:
+            lines.append("")
+        lines[-1] += token
+    return "\n".join(lines)
 
 
 def _layout(arch: Architecture) -> tuple[list[int], list[float]]:

@@ -98,7 +98,7 @@ def test_long_titles_are_wrapped_not_dropped(tmp_path) -> None:
     for space, a, text in ((enas, arch, title), (get_space("nb201"), get_space("nb201").parse(NB201_BEST),
                                                  NB201_BEST)):
         shown = draw(space, a, tmp_path / "a.png", title=text).axes[0].get_title()
-        assert shown.replace("\n", "").replace(" ", "") == text.replace(" ", "")  # all of it
+        assert shown.replace("\n", "" if space.name == "nb201" else " ") == text  # all of it
         assert ("\n" in shown) == (space.name == "nb201")  # wrapped where the drawing is narrow
 
 
