@@ -144,6 +144,9 @@ def test_sample_without_latent_statistics_uses_the_prior(trained: Path, tmp_path
     rc, _, err = run(capsys, "vae", "sample", bare, "-n", "4", "-o", tmp_path / "s.jsonl")
     assert rc == 0, err
     assert "prior N(0, I)" in err and len(load_dataset(tmp_path / "s.jsonl")) == 4
+    checkpoint = trained.with_suffix(".pt.ckpt")  # written by the library too: works the same way
+    rc, _, err = run(capsys, "vae", "sample", checkpoint, "-n", "3", "-o", tmp_path / "c.jsonl")
+    assert rc == 0 and "prior N(0, I)" in err, err
 
 
 def test_train_uses_the_space_default_for_decoder_positions(tmp_path: Path, nb201_sample: Path,
