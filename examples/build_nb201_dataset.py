@@ -26,9 +26,11 @@ def main() -> None:
     space = get_space("nb201")
     tables = [("nb201_cifar10_200ep.csv", ""), ("nb201_all_12ep.csv", "12ep_"),
               ("hw_cifar10.csv", "hw_")]
+    missing = {"hw_cifar10.csv": {"edgetpu_latency": -1}}  # HW-NAS-Bench's "not measured"
     parts = []
     for name, prefix in tables:
-        report = read_table(args.data_dir / name, space, prefix=prefix)
+        report = read_table(args.data_dir / name, space, prefix=prefix,
+                            missing_values=missing.get(name))
         print(f"{name}: {report.summary()}")
         parts.append(report.dataset)
     dataset = merge_datasets(parts, names=[name for name, _ in tables])

@@ -343,8 +343,8 @@ def test_readme_pipeline_console_script(tmp_path: Path) -> None:
         ("data", "import", "--space", "nb201", NB201_DIR / "nb201_cifar10_200ep.csv", "-o", "nb201_200ep.jsonl"),
         ("data", "import", "--space", "nb201", "--prefix", "12ep_", NB201_DIR / "nb201_all_12ep.csv",
          "-o", "nb201_12ep.jsonl"),
-        ("data", "import", "--space", "nb201", "--prefix", "hw_", NB201_DIR / "hw_cifar10.csv",
-         "-o", "nb201_hw.jsonl"),
+        ("data", "import", "--space", "nb201", "--prefix", "hw_", "--missing-value",
+         "edgetpu_latency=-1", NB201_DIR / "hw_cifar10.csv", "-o", "nb201_hw.jsonl"),
         ("data", "merge", "nb201_200ep.jsonl", "nb201_12ep.jsonl", "nb201_hw.jsonl", "-o", "nb201.jsonl"),
         ("data", "import", "--space", "enas", ENAS_FILE, "-o", "enas.jsonl"),
         ("data", "split", "enas.jsonl", "--protocol", "dvae-enas", "--train-out", "train.jsonl",
@@ -361,7 +361,10 @@ def test_readme_pipeline_console_script(tmp_path: Path) -> None:
     assert stats["count"] == 15_625 and stats["unique"] == 15_625
     assert stats["metrics"]["cifar10_test"]["max"] == pytest.approx(94.3733, abs=1e-9)
     assert {"min", "mean"} <= set(stats["metrics"]["cifar10_test"])
-    assert all(entry["count"] == 15_625 for entry in stats["metrics"].values())
+    assert all(entry["count"] == 15_625 for name, entry in stats["metrics"].items()
+               if name != "hw_edgetpu_latency")
+    tpu = stats["metrics"]["hw_edgetpu_latency"]  # -1 means "not measured" in that table
+    assert tpu["count"] == 15_625 - 4_699 and tpu["min"] > 0
     assert len(stats["metrics"]) == 3 + 6 + 10
 
     show = ["data", "show", "nb201.jsonl", "--best", "cifar10_test"]

@@ -96,3 +96,88 @@ def test_init_from_starts_a_second_phase(tmp_path: Path, nb201_sample: Path, tra
     rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "1", "--out",
                      tmp_path / "x.pt", "--init-from", trained, "--hidden", "8", "--latent", "4")
     assert rc == 2 and "differs" in err
+
+
+@pytest.fixture()
+def default_style_model(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """The library's default VAE of a 72-architecture space (one epoch), and its cells."""
+    from graphvae_nas.datasets import ArchitectureDataset, save_dataset
+    from graphvae_nas.spaces import get_space
+    from graphvae_nas.vae import default_model as dm
+
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(dm.DEFAULT_TRAINING, "epochs", 1)
+    space = get_space("enas:num_layers=2")
+    _, archs, path = dm.default_model(space, progress=False)
+    cells = tmp_path / "cells.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(space, archs), cells)
+    return path, cells
+
+
+def test_every_vae_command_works_on_the_default_model(default_style_model, tmp_path: Path,
+                                                      capsys) -> None:
+    model, cells = default_style_model
+    extra = torch.load(model, weights_only=False)["extra"]
+    assert extra["latent_mean"].shape == (16,) and (extra["latent_std"] > 0).all()
+    sampled = tmp_path / "new.jsonl"
+    rc, _, err = run(capsys, "vae", "sample", model, "-n", "6", "--seed", "1", "-o", sampled)
+    assert rc == 0, err
+    assert len(load_dataset(sampled)) <= 6 and "of 6 decodes valid" in err
+    rc, out, err = run(capsys, "vae", "eval", model, "--dataset", cells, "--json", "--encode-times",
+                       "1", "--decode-times", "1", "--prior-samples", "5")
+    assert rc == 0, err
+    assert 0.0 <= json.loads(out)["recon_acc"] <= 1.0
+    rc, _, err = run(capsys, "vae", "encode", model, "--dataset", cells, "-o", tmp_path / "z.npz")
+    assert rc == 0, err
+    assert np.load(tmp_path / "z.npz")["mu"].shape == (72, 16)
+    rc, _, err = run(capsys, "vae", "train", "--dataset", cells, "--epochs", "0", "--init-from",
+                     model, "--hidden", "128", "--latent", "16", "--decoder-positions",
+                     "--threads", "1", "--out", tmp_path / "tuned.pt")
+    assert rc == 0, err
+
+
+def test_sample_without_latent_statistics_uses_the_prior(trained: Path, tmp_path: Path, capsys) -> None:
+    payload = torch.load(trained, weights_only=False)
+    for key in ("latent_mean", "latent_std"):
+        del payload["extra"][key]
+    bare = tmp_path / "bare.pt"
+    torch.save(payload, bare)
+    rc, _, err = run(capsys, "vae", "sample", bare, "-n", "4", "-o", tmp_path / "s.jsonl")
+    assert rc == 0, err
+    assert "prior N(0, I)" in err and len(load_dataset(tmp_path / "s.jsonl")) == 4
+    checkpoint = trained.with_suffix(".pt.ckpt")  # written by the library too: works the same way
+    rc, _, err = run(capsys, "vae", "sample", checkpoint, "-n", "3", "-o", tmp_path / "c.jsonl")
+    assert rc == 0 and "prior N(0, I)" in err, err
+
+
+def test_train_uses_the_space_default_for_decoder_positions(tmp_path: Path, nb201_sample: Path,
+                                                            capsys) -> None:
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0",
+                     "-o", tmp_path / "m.pt", *FAST)
+    assert rc == 0, err
+    assert "decoder positions on (the default for the nb201 space" in err
+    assert torch.load(tmp_path / "m.pt", weights_only=False)["config"]["decoder_positions"] is True
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0",
+                     "-o", tmp_path / "m2.pt", "--no-decoder-positions", *FAST)
+    assert rc == 0 and "decoder positions" not in err
+    assert torch.load(tmp_path / "m2.pt", weights_only=False)["config"]["decoder_positions"] is False
+
+
+def test_eval_predictive_step_shows_progress_and_can_be_skipped(tmp_path: Path, trained: Path,
+                                                               capsys) -> None:
+    from graphvae_nas.datasets import ArchitectureDataset, save_dataset
+    from graphvae_nas.spaces import get_space
+
+    space = get_space("nb201")
+    archs = list(space.enumerate())[:40]
+    labelled = tmp_path / "labelled.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(
+        space, archs, metrics={"acc": [float(sum(map(len, a.ops)) % 7) for a in archs]}), labelled)
+    common = ["vae", "eval", trained, "--dataset", labelled, "--json", "--encode-times", "1",
+              "--decode-times", "1", "--prior-samples", "5"]
+    rc, out, err = run(capsys, *common)
+    assert rc == 0, err
+    assert json.loads(out)["rmse"] is not None and "GP on 36 latents" in err
+    rc, out, err = run(capsys, *common, "--no-predictive")
+    assert rc == 0, err
+    assert json.loads(out)["rmse"] is None and "GP on" not in err

@@ -373,5 +373,7 @@ def test_comparison_summary_on_hand_made_runs() -> None:
     table = summarise(runs, [2, 4], optimum=5.0)
     assert table["a"]["2"] == {"mean": 35.0, "std": 5.0} and table["a"]["4"]["mean"] == 45.0
     assert table["a"]["median_queries_to_optimum"] == 2.5 and table["a"]["found_optimum"] == "2/2"
-    assert table["b"]["median_queries_to_optimum"] == float("inf")
+    assert table["b"]["median_queries_to_optimum"] is None  # JSON-safe, unlike inf
+    assert table["b"]["queries_to_optimum"] == "not reached (0/1)"
+    assert table["a"]["queries_to_optimum"] == "2.5 (2/2)"
     assert table["a"]["overhead_s_per_proposal"] == 0.25 and table["a"]["counters"] == {"x": 3}

@@ -3,14 +3,38 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from graphvae_nas import __version__
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.threads import DEFAULT_THREADS, cpu_threads
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows each option's default after its help, unless the default is empty (None, False,
+    "") or the help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        empty = default is None or default is False or default == "" or default is argparse.SUPPRESS
+        if "%(default)" in text or "default:" in text or empty or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+def iter_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """``parser`` and every sub-command parser below it."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from iter_parsers(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The full ``graphvae-nas`` parser. Building it imports no torch (so ``--help`` is quick):
+    sub-command modules import heavy libraries inside their command functions."""
     parser = argparse.ArgumentParser(
         prog="graphvae-nas",
         description="Generative neural architecture search with graph VAEs.")
@@ -23,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_parser(sub)
     train.add_parser(sub)
     bn.add_parser(sub)
+    for p in iter_parsers(parser):
+        p.formatter_class = HelpFormatter
     return parser
 
 

@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("import", help="import a benchmark file (CSV table or D-VAE ENAS text)")
-    p.add_argument("file")
+    p.add_argument("file", help="the benchmark file")
     p.add_argument("--space", required=True, help=SPACE_HELP)
     p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.add_argument("--format", choices=["auto", "table", "dvae-enas"], default="auto",
@@ -44,35 +44,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--metric-name", default="valid_acc", help="D-VAE text: name of the score")
     p.add_argument("--skip-bad", action="store_true",
                    help="skip malformed lines (reported with reasons) instead of stopping")
+    p.add_argument("--missing-value", action="append", default=[], metavar="[COLUMN=]VALUE",
+                   help="tables: VALUE in COLUMN (in every metric column without COLUMN=) means "
+                        "missing, e.g. edgetpu_latency=-1; repeatable")
     p.add_argument("--dedupe", action="store_true", help="keep the first of isomorphic duplicates")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("merge", help="merge datasets of one space by canonical hash")
-    p.add_argument("files", nargs="+")
-    p.add_argument("-o", "--out", required=True)
-    p.add_argument("--how", choices=["outer", "inner"], default="outer")
+    p.add_argument("files", nargs="+", help="datasets of one space to merge")
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
+    p.add_argument("--how", choices=["outer", "inner"], default="outer",
+                   help="outer: every architecture of any file; inner: only those in all files")
     p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("dedupe", help="drop architectures isomorphic to an earlier one")
-    p.add_argument("file")
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("file", help="the dataset")
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_dedupe)
 
     p = sub.add_parser("stats", help="count, unique and per-metric min/max/mean")
-    p.add_argument("file")
+    p.add_argument("file", help="the dataset")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("split", help="deterministic train/test split")
-    p.add_argument("file")
+    p.add_argument("file", help="the dataset")
     p.add_argument("--protocol", choices=["random", "dvae-enas", "dvae-bn"], default="random",
                    help="dvae-enas: skip 1,000 lines, shuffle with Random(0), 90/10; "
                         "dvae-bn: shuffle every line with Random(0), 90/10")
-    p.add_argument("--test-fraction", type=open_fraction, default=0.1)
-    p.add_argument("--seed", type=nonnegative_int, default=0)
-    p.add_argument("--skip-first", type=nonnegative_int, default=0)
-    p.add_argument("--train-out", required=True)
-    p.add_argument("--test-out", required=True)
+    p.add_argument("--test-fraction", type=open_fraction, default=0.1,
+                   help="share of the records in the test set (random protocol)")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of the shuffle (random protocol)")
+    p.add_argument("--skip-first", type=nonnegative_int, default=0,
+                   help="records dropped from the start before splitting (random protocol)")
+    p.add_argument("--train-out", required=True, help="training dataset to write")
+    p.add_argument("--test-out", required=True, help="test dataset to write")
     p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("sample", help="sample architectures of a space, or records of a dataset")
@@ -80,13 +87,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--space", help=SPACE_HELP)
     p.add_argument("-n", "--num", type=positive_int, default=100, help="how many (distinct)")
     p.add_argument("--all", action="store_true", help="every architecture of a finite space")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sample")
     p.add_argument("--score", choices=["bic", "bdeu", "loglik"],
                    help="bn spaces: score every sampled structure on the space's data (bn:data=FILE)")
     p.add_argument("--score-data", help="with --score: CSV to score on instead of the space's data=")
     p.add_argument("--iss", type=positive_float, default=1.0,
                    help="with --score bdeu: imaginary sample size")
-    p.add_argument("-o", "--out", required=True)
+    p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("show", help="print an architecture (and draw it with --png)")
@@ -149,13 +156,23 @@ def cmd_import(args: argparse.Namespace) -> None:
     else:
         metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
         report = read_table(args.file, space, arch_column=args.arch_column, metrics=metrics,
-                            prefix=args.prefix, skip_bad=args.skip_bad)
+                            prefix=args.prefix, skip_bad=args.skip_bad,
+                            missing_values=_missing_values(args.missing_value))
     _report(report)
     dataset = report.dataset
     if args.dedupe:
         dataset, dropped = dataset.dedupe()
         print(f"dropped {len(dropped)} duplicates", file=sys.stderr)
     _save(dataset, args.out)
+
+
+def _missing_values(items: list[str]) -> dict[str, list[str]]:
+    """``--missing-value [COLUMN=]VALUE`` options as read_table's ``missing_values``."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        column, sep, value = item.rpartition("=")
+        out.setdefault(column.strip() if sep else "*", []).append(value.strip())
+    return out
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
@@ -270,9 +287,9 @@ def cmd_show(args: argparse.Namespace) -> None:
     record["ops"] = list(arch.ops)
     record["edges"] = [list(e) for e in arch.edges]
     if args.png:
-        from graphvae_nas.viz import draw_architecture
+        from graphvae_nas.viz import draw
 
-        draw_architecture(arch, args.png, title=record["arch"] if len(record["arch"]) < 90 else None)
+        draw(space, arch, args.png, title=record["arch"])
         record["png"] = str(Path(args.png))
     if args.json:
         print(json.dumps(record, indent=2))

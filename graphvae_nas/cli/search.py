@@ -41,15 +41,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "strategy optimises the first; the summary lists the Pareto front)")
     p.add_argument("--report", help="comma-separated columns to record, e.g. cifar10_test")
     p.add_argument("--cost", help="column of simulated evaluation cost")
-    p.add_argument("--strategy", choices=available_strategies(), default="bo")
-    p.add_argument("--model", help="trained VAE for bo / bo-pool / bo-gnn (default when training: "
-                                   "a small VAE of the space, trained once and cached)")
+    p.add_argument("--strategy", choices=available_strategies(), default="bo",
+                   help="bo: latent BO decoding new cells; bo-pool: latent BO over the table's "
+                        "cells; bo-gnn: decodes scored by a GNN ensemble; bananas: GNN ensemble "
+                        "over mutations; random, evolution, local: baselines")
+    p.add_argument("--model", help="trained VAE for bo / bo-pool / bo-gnn (default: a small VAE "
+                                   "of the space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of the strategy\'s options (see graphvae_nas.search.configs), '
                         'e.g. \'{"acquisition": "ucb"}\'')
     p.add_argument("--budget", type=positive_int, help="architectures to evaluate (150 tabular, 24 training)")
     p.add_argument("--batch-size", type=positive_int, help="architectures proposed per round (5 tabular, 4 training)")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the strategy (and of training)")
     p.add_argument("--out", help="results folder (default: runs/search-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
     p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
@@ -232,16 +235,8 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
         else:
             summary["table_optima"] = optima
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    try:
-        from graphvae_nas.viz import plot_best_so_far
-
-        # best-so-far of the first objective, oriented larger-is-better
-        curve = [first.orient(t.objective) if t.objective is not None else float("-inf")
-                 for t in study.trials]
-        plot_best_so_far({study.strategy.spec()["name"]: [curve]}, str(out / "curve.png"),
-                         ylabel=first.name if first.direction == "max" else f"-{first.name}")
-    except ImportError as exc:
-        print(f"no curve plot: {exc}", file=sys.stderr)
+    _plot_curve(out / "curve.png", study, first.name, report[0] if report else None, training,
+                minimize=first.direction == "min")
     if model_path is not None:
         print(f"latent BO used the VAE {model_path}", file=sys.stderr)
     if front is not None:
@@ -256,3 +251,23 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
               f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))
     print(f"results in {out}/ (study.jsonl, summary.json, curve.png)", file=sys.stderr)
+
+
+def _plot_curve(path: Path, study, objective: str, report: str | None, training: bool, *,
+                minimize: bool = False) -> None:
+    """curve.png: the best objective so far and the report of the best-by-objective trial."""
+    try:
+        from graphvae_nas.viz import plot_curves
+    except ImportError as exc:
+        print(f"no curve plot: {exc}", file=sys.stderr)
+        return
+    from graphvae_nas.search.curves import study_curves
+
+    unit = " (%)" if training and objective.endswith(("_acc", "_f1")) else ""
+    name = study.strategy.spec()["name"]
+    curves = study_curves(study.trials, objective, report, minimize=minimize)
+    panels = {f"best {objective}{unit}" if metric == objective else
+              f"{metric}{unit} of the best-by-{objective}": {name: curve}
+              for metric, curve in curves.items()}
+    plot_curves(panels, path, title=f"{study.space.name}: {name} search, seed {study.seed}, "
+                                    f"{len(study.trials)} architectures")

@@ -16,8 +16,9 @@ NETWORK_FORMAT = "graphvae_nas.network"
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train one architecture for real and save its weights")
     p.add_argument("arch", help="the architecture in the space's native format")
-    p.add_argument("--space", default="nb201")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--space", default="nb201", help="search space of ARCH")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of weights, data split and order")
     p.add_argument("--out", help="weights file to write (default: SPACE-HASH.pt)")
     p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--json", action="store_true", help="print the metrics record as JSON")

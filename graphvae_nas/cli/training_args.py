@@ -28,6 +28,10 @@ def add_training_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
     parser.add_argument("--compile", nargs="?", const=True, default=False, metavar="MODE",
                         help="torch.compile each network; MODE reduce-overhead replays CUDA graphs "
                              "(2.5x the eager fp32 speed of NB201 on an H200, after ~50 s of compiling)")
+    parser.add_argument("--ops-module", action="append", default=[], metavar="MODULE",
+                        help="import MODULE (a dotted name on the Python path, or a .py file) "
+                             "first: it registers the network modules of a custom space's ops "
+                             "with graphvae_nas.networks.register_op; repeatable")
 
 
 def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_acc", progress: bool = False):
@@ -36,6 +40,9 @@ def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_
     from graphvae_nas.evaluation.trainer import TrainingConfig
     from graphvae_nas.evaluation.training import TrainingEvaluator
 
+    from graphvae_nas.cli.ops_modules import import_ops_modules
+
+    import_ops_modules(args.ops_module)
     recipe = RECIPES["digits" if args.data == "digits" else "cifar"]
     data = load_image_data(args.data, args.data_dir, seed=args.seed)
     def given_or(value, default):   # a value of 0 never becomes the default (the types refuse it)

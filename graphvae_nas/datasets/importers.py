@@ -19,7 +19,7 @@ import re
 import weakref
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,11 +64,16 @@ class ImportReport:
     dataset: ArchitectureDataset
     skipped: list[SkippedLine] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    marked_missing: dict[str, int] = field(default_factory=dict)
+    """Per column, how many values equalled a declared missing-value marker (stored as NaN)."""
 
     def summary(self) -> str:
         text = f"imported {len(self.dataset)} records ({self.dataset.num_unique()} unique)"
         if self.ignored_columns:
             text += f"; columns not imported: {', '.join(self.ignored_columns)}"
+        if self.marked_missing:
+            text += "; missing-value markers: " + ", ".join(
+                f"{n} in {name}" for name, n in self.marked_missing.items())
         if self.skipped:
             # group reasons that differ only in a number; digits inside names stay
             # (field 'cifar10_test', op 'max_pool_3x3')
@@ -173,13 +178,18 @@ def read_dvae_enas(path: str | Path, space: SearchSpace | None = None, *,
 
 def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None = None,
                metrics: Sequence[str] | None = None, prefix: str = "",
-               skip_bad: bool = False, delimiter: str | None = None) -> ImportReport:
+               skip_bad: bool = False, delimiter: str | None = None,
+               missing_values: Mapping[str, float | Sequence[float]] | None = None) -> ImportReport:
     """Import a CSV (or TSV) with one architecture column and numeric metric columns.
 
     ``arch_column`` defaults to the first of :data:`ARCH_COLUMN_CANDIDATES` present. The
     column may hold the space's native strings or, for NB201, NASLib tuples. ``metrics``
     defaults to every other column except ``index`` and other architecture columns; each
-    metric is stored as ``prefix + column``. Empty cells are missing values.
+    metric is stored as ``prefix + column``. Empty cells and ``nan`` are missing values, and
+    so are the values declared in ``missing_values``: column name (as in the file; ``"*"``
+    for every metric column) to a marker or markers, compared as numbers (e.g.
+    ``{"edgetpu_latency": -1}``, the "not measured" sentinel of NAS-Bench-201's hardware
+    table). How many were found per column is in the report's ``marked_missing``.
     """
     path = _check_file(path)
     with reading_errors(path), open_text(path) as handle:
@@ -198,6 +208,8 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
         metric_cols, ignored = _choose_metric_columns(header, arch_col, metrics, path)
         arch_idx = header.index(arch_col)
         metric_idx = [header.index(m) for m in metric_cols]
+        markers = _missing_markers(missing_values or {}, metric_cols, path)
+        marked = Counter[str]()
         parse = _arch_parser(space)
         rows = _Collector(path, skip_bad)
         values = array("d")
@@ -216,7 +228,7 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
                 except ArchitectureError as exc:
                     rows.bad(line_no, str(exc), arch_col)
                     continue
-            parsed = _parse_numbers(row, metric_idx, metric_cols, rows, line_no)
+            parsed = _parse_numbers(row, metric_idx, metric_cols, rows, line_no, markers, marked)
             if parsed is None:
                 continue
             rows.archs.append(arch)
@@ -228,7 +240,28 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
     dataset = ArchitectureDataset(
         space, rows.archs, {prefix + name: table[:, k].copy() for k, name in enumerate(metric_cols)},
         rows.sources, [file_provenance(path, "table", arch_column=arch_col, prefix=prefix)])
-    return ImportReport(dataset, rows.skipped, ignored)
+    return ImportReport(dataset, rows.skipped, ignored,
+                        {name: marked[name] for name in metric_cols if marked[name]})
+
+
+def _missing_markers(declared: Mapping[str, float | Sequence[float]], metric_cols: list[str],
+                     path: str) -> list[frozenset[float]]:
+    """Per metric column, the set of values that mean "missing"."""
+    def as_set(name: str, value: float | Sequence[float]) -> frozenset[float]:
+        values = [value] if isinstance(value, (int, float, str)) else list(value)
+        try:
+            return frozenset(float(v) for v in values)
+        except (TypeError, ValueError):
+            raise DataFormatError(f"missing-value marker {value!r} is not a number",
+                                  path=path, field=name) from None
+
+    unknown = [name for name in declared if name != "*" and name not in metric_cols]
+    if unknown:
+        raise DataFormatError(f"missing-value markers for columns {unknown} that are not imported "
+                              f"metric columns ({metric_cols})", path=path, line=1, field=unknown[0])
+    everywhere = as_set("*", declared["*"]) if "*" in declared else frozenset()
+    return [everywhere | (as_set(name, declared[name]) if name in declared else frozenset())
+            for name in metric_cols]
 
 
 def _choose_arch_column(header: list[str], arch_column: str | None, path: str) -> str:
@@ -272,9 +305,11 @@ def _arch_parser(space: SearchSpace) -> Callable[[str], Architecture]:
 
 
 def _parse_numbers(row: list[str], indices: list[int], names: list[str], rows: _Collector,
-                   line_no: int) -> list[float] | None:
+                   line_no: int, markers: list[frozenset[float]], marked: Counter[str]
+                   ) -> list[float] | None:
     out = []
-    for k, name in zip(indices, names):
+    found: list[str] = []
+    for k, name, missing in zip(indices, names, markers):
         cell = row[k].strip()
         if not cell:
             out.append(math.nan)
@@ -284,8 +319,12 @@ def _parse_numbers(row: list[str], indices: list[int], names: list[str], rows: _
         except ValueError:
             rows.bad(line_no, f"value {cell!r} is not a number", name)
             return None
-        if math.isinf(value):
+        if value in missing:
+            found.append(name)
+            value = math.nan
+        elif math.isinf(value):
             rows.bad(line_no, f"value {cell!r} is infinite", name)
             return None
         out.append(value)  # an explicit 'nan' is a missing value, like an empty cell
+    marked.update(found)
     return out

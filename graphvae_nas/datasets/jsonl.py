@@ -31,6 +31,7 @@ import numpy as np
 
 from graphvae_nas.datasets.dataset import ArchitectureDataset
 from graphvae_nas.errors import ArchitectureError, DataFormatError
+from graphvae_nas.permissions import give_default_permissions
 from graphvae_nas.spaces import SearchSpace, space_from_spec
 
 FORMAT_NAME = "graphvae_nas.dataset"
@@ -86,9 +87,7 @@ def save_dataset(dataset: ArchitectureDataset, path: str | Path) -> None:
                 out.write(json.dumps({"hash": arch.canonical_hash, "arch": space.format(arch),
                                       "metrics": metrics, "source": dataset.sources[i]}) + "\n")
             out.flush()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        give_default_permissions(tmp)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from graphvae_nas.errors import DataFormatError
+from graphvae_nas.permissions import give_default_permissions
 
 KNOWN_DATASETS = ("digits", "cifar10", "cifar100")
 BASE_URL = "https://www.cs.toronto.edu/~kriz/"
@@ -389,6 +390,7 @@ def _download_verified(url: str, target: Path, expected: str, progress: bool) ->
         if digest != expected:
             raise DataFormatError(f"md5 of the download from {url} is {digest}, expected "
                                   f"{expected}; the download was discarded", path=str(target))
+        give_default_permissions(tmp)  # mkstemp creates 0600
         os.replace(tmp, target)
     except DataFormatError:
         raise

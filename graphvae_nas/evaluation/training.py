@@ -39,6 +39,12 @@ class TrainingEvaluator:
                  progress: bool = False) -> None:
         if not hasattr(space, "to_module"):
             raise GraphVAENASError(f"space {space.name!r} cannot build networks (no to_module)")
+        missing = getattr(space, "missing_network_ops", list)()
+        if missing:  # fail before a study evaluates or writes anything
+            raise GraphVAENASError(
+                f"space {space.name!r} cannot be trained: no network module registered for op(s) "
+                f"{missing}; register each with graphvae_nas.networks.register_op(name, factory) "
+                "first (command line: --ops-module MODULE, a module that registers them)")
         if objective not in OBJECTIVES:
             raise GraphVAENASError(f"objective {objective!r} is not measured by training "
                                    f"(choose from {', '.join(OBJECTIVES)})")

@@ -74,6 +74,7 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
             "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
             "direction": objective.direction, "objective": [t.objective for t in study.trials],
             "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
+            "tags": [t.tag for t in study.trials],
             "counters": dict(study.stats.strategy)}
 
 
@@ -108,7 +109,9 @@ def _sign(run: dict[str, Any]) -> int:
 
 def summarise(runs: list[dict[str, Any]], budgets: Sequence[int], optimum: float) -> dict[str, Any]:
     """Per strategy: mean/std of the report at each budget, median queries to the optimum
-    (runs that never reach it count as infinite), overhead per proposal, strategy counters."""
+    (runs that never reach it count as infinite; None when the median is infinite) and as text
+    (``queries_to_optimum``, e.g. "82.5 (80/100)" or "not reached (2/100)"), overhead per
+    proposal, strategy counters."""
     table: dict[str, Any] = {}
     for name in dict.fromkeys(r["strategy"] for r in runs):
         mine = [r for r in runs if r["strategy"] == name]
@@ -119,12 +122,20 @@ def summarise(runs: list[dict[str, Any]], budgets: Sequence[int], optimum: float
                            "std": statistics.pstdev(values) if len(values) > 1 else 0.0}
         reach = [queries_to_optimum(r, optimum) for r in mine]
         found = sorted(q for q in reach if q is not None)
-        row["median_queries_to_optimum"] = statistics.median(
-            found + [float("inf")] * (len(reach) - len(found)))
+        median = statistics.median(found + [float("inf")] * (len(reach) - len(found)))
+        row["median_queries_to_optimum"] = None if median == float("inf") else median
         row["found_optimum"] = f"{len(found)}/{len(reach)}"
+        row["queries_to_optimum"] = format_queries_to_optimum(median, len(found), len(reach))
         row["overhead_s_per_proposal"] = (sum(r["overhead_s"] for r in mine)
                                           / max(sum(r["proposals"] for r in mine), 1))
         row["counters"] = {k: sum(r["counters"].get(k, 0) for r in mine)
                            for k in sorted({k for r in mine for k in r["counters"]})}
         table[name] = row
     return table
+
+
+def format_queries_to_optimum(median: float | None, found: int, runs: int) -> str:
+    """``"93 (80/100)"``: the median queries to the optimum and how many runs reached it, or
+    ``"not reached (2/100)"`` when fewer than half did."""
+    reached = median is not None and median != float("inf")
+    return f"{median:g} ({found}/{runs})" if reached else f"not reached ({found}/{runs})"

@@ -90,6 +90,14 @@ class GenericDagSpace(SpaceBase):
         return GenericNetwork(arch, num_classes, in_channels=in_channels, channels=channels,
                               num_cells=num_cells)
 
+    def missing_network_ops(self) -> list[str]:
+        """The ops of this space without a network module (none registered with
+        :func:`graphvae_nas.networks.register_op`); ``to_module`` fails for any architecture
+        that uses one of them."""
+        from graphvae_nas.networks.generic import registered_ops
+
+        return sorted(set(self.ops) - set(registered_ops()))
+
     def generation_constraints(self) -> GenerationConstraints:
         """Any node count from ``min_nodes`` to ``max_nodes``; all edges free (edge limits are
         checked on the decoded result)."""

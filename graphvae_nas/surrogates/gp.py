@@ -6,6 +6,7 @@ cost grows as N * M^2 instead of N^3.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,7 +60,8 @@ def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarr
     return SingleTaskGP(x, y, covar_module=base, **extra)
 
 
-def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True) -> bool:
+def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True,
+                        callback: Callable[..., None] | None = None) -> bool:
     """Maximise the exact marginal likelihood of ``model`` (L-BFGS, at most ``max_iter``
     iterations) and leave it in eval mode. With ``strict=False`` a failed fit (numerical
     trouble) keeps the prior hyper-parameters and returns ``False`` instead of raising."""
@@ -67,9 +69,12 @@ def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True) -> b
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
     mll = ExactMarginalLogLikelihood(model.likelihood, model)
+    optimizer_kwargs: dict = {"options": {"maxiter": max_iter}}
+    if callback is not None:
+        optimizer_kwargs["callback"] = callback
     try:
         with _structured(model):
-            fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": max_iter}})
+            fit_gpytorch_mll(mll, optimizer_kwargs=optimizer_kwargs)
     except (RuntimeError, ValueError):
         if strict:
             raise
@@ -82,12 +87,13 @@ def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True) -> b
 def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
            inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0, max_iter: int = 200,
            kernel: str = "scaled_rbf", input_bounds: torch.Tensor | None = None,
-           standardize: bool = False):
+           standardize: bool = False, callback: Callable[..., None] | None = None):
     """Fit a GP (float64) to ``train_x [N, d]`` and ``train_y [N]`` and return the BoTorch model:
-    :func:`make_gp` then :func:`fit_hyperparameters` (the one GP-fitting path of the library)."""
+    :func:`make_gp` then :func:`fit_hyperparameters` (the one GP-fitting path of the library).
+    ``callback`` is called after every optimiser step (e.g. to advance a progress bar)."""
     model = make_gp(train_x, train_y, kernel=kernel, input_bounds=input_bounds,
                     standardize=standardize, inducing_points=inducing_points, seed=seed)
-    fit_hyperparameters(model, max_iter=max_iter)
+    fit_hyperparameters(model, max_iter=max_iter, callback=callback)
     return model
 
 
@@ -121,8 +127,8 @@ class PredictiveScore:
 
 
 def predictive_performance(train_x, train_y, test_x, test_y, *,
-                           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0
-                           ) -> PredictiveScore:
+                           inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0,
+                           callback: Callable[..., None] | None = None) -> PredictiveScore:
     """D-VAE's latent-space check: targets standardised with the training mean and std, a GP
     fitted on the training latents, RMSE and Pearson r of its mean on the test latents."""
     train_y = np.asarray(train_y, dtype=np.float64)
@@ -130,7 +136,8 @@ def predictive_performance(train_x, train_y, test_x, test_y, *,
     mean, std = train_y.mean(), train_y.std()
     if std == 0:
         raise ValueError("training targets are constant")
-    model = fit_gp(train_x, (train_y - mean) / std, inducing_points=inducing_points, seed=seed)
+    model = fit_gp(train_x, (train_y - mean) / std, inducing_points=inducing_points, seed=seed,
+                   callback=callback)
     predicted = predict_mean(model, test_x)
     truth = (test_y - mean) / std
     rmse = float(np.sqrt(np.mean((predicted - truth) ** 2)))

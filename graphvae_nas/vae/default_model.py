@@ -51,6 +51,7 @@ def default_model(space: SearchSpace, *, seed: int = 0,
                   progress: bool = True) -> tuple[GraphVAE, list[Architecture], Path]:
     """The cached default VAE of ``space`` (trained now if missing), its training
     architectures, and the file it is cached in."""
+    from graphvae_nas.vae.metrics import latent_statistics
     from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
     settings = {"space": space.spec(), "config": DEFAULT_CONFIG.to_dict(), **DEFAULT_TRAINING,
@@ -71,5 +72,7 @@ def default_model(space: SearchSpace, *, seed: int = 0,
         torch.manual_seed(seed)
         model = GraphVAE(space, DEFAULT_CONFIG)
         history = train_vae(model, archs, TrainConfig(**DEFAULT_TRAINING, seed=seed, progress=progress))
-        save_model(model.cpu(), path, extra={"history": history, "settings": settings})
-    return model.eval(), archs, path
+        model = model.cpu().eval()
+        save_model(model, path, extra={**latent_statistics(model, archs), "history": history,
+                                       "settings": settings})
+    return model, archs, path

@@ -25,10 +25,11 @@ from graphvae_nas.vae.trainer import autocast_context
 def evaluate_vae(model: GraphVAE, train: ArchitectureDataset, test: ArchitectureDataset, *,
                  metric: str | None = None, encode_times: int = 10, decode_times: int = 10,
                  prior_samples: int = 1000, seed: int = 0, precision: str = "auto",
-                 predictive: bool = True) -> dict[str, Any]:
+                 predictive: bool = True, progress: bool = False) -> dict[str, Any]:
     """``recon_acc`` on ``test``; ``validity``/``uniqueness``/``novelty`` of prior decodes
-    (against ``train``); with ``metric``, ``rmse``/``pearson`` of a GP on the training latent
-    means predicting ``metric`` on the test graphs. Timings in ``seconds``."""
+    (against ``train``); with ``metric`` and ``predictive``, ``rmse``/``pearson`` of a GP on the
+    training latent means predicting ``metric`` on the test graphs (the slow step on large
+    sets: ``progress`` shows its optimiser steps on stderr). Timings in ``seconds``."""
     model.eval()
     if model.device.type == "cpu":
         retain_freed_memory()
@@ -52,12 +53,20 @@ def evaluate_vae(model: GraphVAE, train: ArchitectureDataset, test: Architecture
             test_mu, _ = encode_means(model, test.archs)
         y_train, y_test = train.metric(metric), test.metric(metric)
         keep_train, keep_test = ~np.isnan(y_train), ~np.isnan(y_test)
+        from tqdm.auto import tqdm
+
         from graphvae_nas.surrogates import predictive_performance
 
-        score = predictive_performance(train_mu.double().cpu()[torch.from_numpy(keep_train)],
-                                       y_train[keep_train],
-                                       test_mu.double().cpu()[torch.from_numpy(keep_test)],
-                                       y_test[keep_test], seed=seed)
+        bar = tqdm(desc=f"GP on {int(keep_train.sum())} latents", unit="L-BFGS step",
+                   disable=not progress)
+        try:
+            score = predictive_performance(train_mu.double().cpu()[torch.from_numpy(keep_train)],
+                                           y_train[keep_train],
+                                           test_mu.double().cpu()[torch.from_numpy(keep_test)],
+                                           y_test[keep_test], seed=seed,
+                                           callback=lambda *_: bar.update(1))
+        finally:
+            bar.close()
         result.update(rmse=score.rmse, pearson=score.pearson, metric=metric)
         seconds["predictive"] = time.perf_counter() - start
     result["seconds"] = seconds

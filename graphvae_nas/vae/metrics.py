@@ -35,6 +35,13 @@ def encode_means(model: GraphVAE, archs: Sequence[Architecture], chunk: int = DE
     return torch.cat(mus), torch.cat(logvars)
 
 
+def latent_statistics(model: GraphVAE, archs: Sequence[Architecture]) -> dict[str, torch.Tensor]:
+    """Per-dimension mean and std of the training latent means, as saved with a model under
+    ``latent_mean`` / ``latent_std`` (``vae sample`` draws from this Gaussian)."""
+    mu, _ = encode_means(model, archs)
+    return {"latent_mean": mu.mean(0).cpu(), "latent_std": mu.std(0).cpu()}
+
+
 @torch.no_grad()
 def decode_many(model: GraphVAE, z: torch.Tensor, generator: torch.Generator,
                 chunk: int = DECODE_CHUNK) -> list[Architecture | None]:

@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.permissions import give_default_permissions
 from graphvae_nas.spaces import SearchSpace, space_from_spec
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
@@ -91,6 +92,7 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        give_default_permissions(tmp)  # mkstemp creates 0600; models get 0644 like datasets
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
