@@ -65,7 +65,8 @@ def main() -> None:
                                                (1e-4, args.phase2_minutes)), start=1):
             history += train_vae(model, train.archs, TrainConfig(
                 epochs=1000, batch_size=args.batch_size, lr=lr, seed=args.seed + phase - 1,
-                time_budget_s=minutes * 60, restore_best=True),
+                time_budget_s=minutes * 60, restore_best=True,
+                threads=args.threads),   # None: torch's count, as this reproduction was measured
                 checkpoint=args.out / f"phase{phase}.pt", resume=True)
         save_model(model, args.out / "model.pt", extra={"history": history})
     result = evaluate_vae(model, train, test, metric="valid_acc", seed=args.seed)

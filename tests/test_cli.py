@@ -327,6 +327,7 @@ def test_errors_exit_2(capsys, tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ console script
+@pytest.mark.slow
 @needs_data
 def test_readme_pipeline_console_script(tmp_path: Path) -> None:
     """The README's quick tour, through the installed ``graphvae-nas`` console script."""

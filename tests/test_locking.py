@@ -178,6 +178,7 @@ DEFAULT_VAE = """
 
     role, ready, go, trained = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
     dm.DEFAULT_TRAINING["epochs"] = 1
+    dm.ENUMERATE_LIMIT, dm.SAMPLE_SIZE = 0, 16   # a tiny training set: this tests the lock
     original = trainer.train_vae
     def train(*args, **kwargs):
         trained.write_text(role)

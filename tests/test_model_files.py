@@ -154,3 +154,20 @@ def test_checkpoint_state_round_trips(tmp_path: Path) -> None:
     assert isinstance(state["optimizer"]["param_groups"][0]["betas"], tuple)
     assert all(isinstance(k, int) for k in state["optimizer"]["state"])
     assert state["shuffle_gen"].dtype == torch.uint8
+
+
+def test_a_cached_default_vae_of_the_old_format_is_retrained(tmp_path: Path, monkeypatch, capsys) -> None:
+    from graphvae_nas.vae import default_model as dm
+
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path))
+    monkeypatch.setitem(dm.DEFAULT_TRAINING, "epochs", 1)
+    monkeypatch.setattr(dm, "ENUMERATE_LIMIT", 0)
+    monkeypatch.setattr(dm, "SAMPLE_SIZE", 16)
+    space = get_space("enas:num_layers=2")
+    _, _, path = dm.default_model(space, progress=False)
+    old = read_model_file(path)
+    torch.save({"format": MODEL_FORMAT, "version": 1, **old}, path)   # as an old release wrote it
+    capsys.readouterr()
+    model, _, again = dm.default_model(space, progress=False)
+    assert again == path and "retraining the cached default VAE" in capsys.readouterr().err
+    assert read_model_file(path)["config"] == model.config.to_dict()   # rewritten in the new format

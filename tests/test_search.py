@@ -205,6 +205,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_gives_the_uninterrupted_run(tmp_path: Path, table) -> None:
     path = tmp_path / "study.jsonl"
     script = tmp_path / "child.py"
@@ -248,6 +249,7 @@ def small_vae(table):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,options", [("bo", {}), ("bo-pool", {}),
                                           ("bo", {"acquisition": "qlogei"}),
                                           ("bo", {"acquisition": "ucb", "trust_region": 0.3,

@@ -133,6 +133,7 @@ def test_cli_train_saves_weights_that_reload(tmp_path, capsys) -> None:
     assert rc == 2 and "bogus" in err
 
 
+@pytest.mark.slow
 def test_default_search_runs_latent_bo_with_real_training(tmp_path, capsys, monkeypatch) -> None:
     """`graphvae-nas search` without a table: latent BO (default VAE, trained and cached) over
     NB201 cells trained on digits; here with a 1-epoch VAE and 1-epoch trainings."""

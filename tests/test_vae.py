@@ -184,6 +184,7 @@ def test_wrong_latent_size_is_a_clear_error() -> None:
 
 
 # ------------------------------------------------------------------------------ training
+@pytest.mark.slow
 def test_short_training_reconstructs_a_small_dataset_exactly() -> None:
     archs = sample_archs("enas", 24, seed=5)
     model = small_model("enas", VAEConfig(hidden_size=64, latent_size=16))
