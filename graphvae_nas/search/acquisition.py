@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from graphvae_nas.errors import GraphVAENASError
+
+if TYPE_CHECKING:  # torch is imported on use, so the command line's --help stays quick
+    import torch
 
 DEFAULT_ACQUISITION = "qlognei"
 
@@ -34,6 +36,7 @@ class AcquisitionOptions:
 
 
 def _sampler(options: AcquisitionOptions):
+    import torch
     from botorch.sampling import SobolQMCNormalSampler
 
     return SobolQMCNormalSampler(sample_shape=torch.Size([options.mc_samples]))
