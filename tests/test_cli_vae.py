@@ -10,7 +10,7 @@ import torch
 
 from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
-from graphvae_nas.vae.persistence import read_model_file
+from graphvae_nas.vae.persistence import read_model_file, save_payload
 
 torch.set_num_threads(1)
 
@@ -117,7 +117,7 @@ def default_style_model(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
 def test_every_vae_command_works_on_the_default_model(default_style_model, tmp_path: Path,
                                                       capsys) -> None:
     model, cells = default_style_model
-    extra = torch.load(model, weights_only=False)["extra"]
+    extra = read_model_file(model)["extra"]
     assert extra["latent_mean"].shape == (16,) and (extra["latent_std"] > 0).all()
     sampled = tmp_path / "new.jsonl"
     rc, _, err = run(capsys, "vae", "sample", model, "-n", "6", "--seed", "1", "-o", sampled)
@@ -137,11 +137,11 @@ def test_every_vae_command_works_on_the_default_model(default_style_model, tmp_p
 
 
 def test_sample_without_latent_statistics_uses_the_prior(trained: Path, tmp_path: Path, capsys) -> None:
-    payload = torch.load(trained, weights_only=False)
+    payload = read_model_file(trained)
     for key in ("latent_mean", "latent_std"):
         del payload["extra"][key]
     bare = tmp_path / "bare.pt"
-    torch.save(payload, bare)
+    save_payload(payload, bare)
     rc, _, err = run(capsys, "vae", "sample", bare, "-n", "4", "-o", tmp_path / "s.jsonl")
     assert rc == 0, err
     assert "prior N(0, I)" in err and len(load_dataset(tmp_path / "s.jsonl")) == 4
@@ -152,15 +152,15 @@ def test_sample_without_latent_statistics_uses_the_prior(trained: Path, tmp_path
 
 def test_train_uses_the_space_default_for_decoder_positions(tmp_path: Path, nb201_sample: Path,
                                                             capsys) -> None:
-    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0",
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "1",
                      "-o", tmp_path / "m.pt", *FAST)
     assert rc == 0, err
     assert "decoder positions on (the default for the nb201 space" in err
-    assert torch.load(tmp_path / "m.pt", weights_only=False)["config"]["decoder_positions"] is True
-    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "0",
+    assert read_model_file(tmp_path / "m.pt")["config"]["decoder_positions"] is True
+    rc, _, err = run(capsys, "vae", "train", "--dataset", nb201_sample, "--epochs", "1",
                      "-o", tmp_path / "m2.pt", "--no-decoder-positions", *FAST)
     assert rc == 0 and "decoder positions" not in err
-    assert torch.load(tmp_path / "m2.pt", weights_only=False)["config"]["decoder_positions"] is False
+    assert read_model_file(tmp_path / "m2.pt")["config"]["decoder_positions"] is False
 
 
 def test_eval_predictive_step_shows_progress_and_can_be_skipped(tmp_path: Path, trained: Path,
