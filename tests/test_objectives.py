@@ -180,6 +180,7 @@ def test_study_objectives_are_checked(table, tmp_path) -> None:
     study = Study(table.space, RandomSearch(), Unnamed(), seed=0, store=StudyStore(
         path, Study.store_header(table.space, RandomSearch(), Unnamed(), 0)))
     study.optimize(5)
+    study.store.close()
     assert study.objectives == (Objective("objective"),)
     assert all(t.evaluation.values == {"objective": t.arch.num_edges} for t in study.trials)
     resumed = Study(table.space, RandomSearch(), Unnamed(), seed=0, store=StudyStore(
@@ -209,6 +210,7 @@ def test_store_keeps_objectives_and_values(tmp_path: Path, table) -> None:
     path = tmp_path / "study.jsonl"
     store = StudyStore(path, header(table, RandomSearch(), evaluator, 0, OBJECTIVES))
     Study(table.space, RandomSearch(), evaluator, seed=0, store=store, objectives=OBJECTIVES).optimize(6)
+    store.close()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["version"] == 2 and lines[0]["objectives"] == [
         {"name": "score", "direction": "max"}, {"name": "latency", "direction": "min"}]
@@ -218,6 +220,7 @@ def test_store_keeps_objectives_and_values(tmp_path: Path, table) -> None:
                     store=StudyStore(path, header(table, RandomSearch(), evaluator, 0, OBJECTIVES),
                                      resume=True))
     assert [t.evaluation.values for t in resumed.trials] == [r["values"] for r in trials]
+    resumed.store.close()
     swapped = ["score:max", "latency:max"]
     with pytest.raises(DataFormatError, match="another study: objectives"):
         StudyStore(path, header(table, RandomSearch(), evaluator, 0, swapped), resume=True)
@@ -255,6 +258,7 @@ def test_a_version_1_store_resumes(tmp_path: Path, table) -> None:
     assert [t.evaluation.values for t in resumed.trials] == [
         {"score": t.objective} for t in straight.trials[:10]]
     resumed.optimize(25)
+    store.close()
     assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["version"] == 1 and "objectives" not in lines[0]  # still a version-1 file
@@ -262,6 +266,7 @@ def test_a_version_1_store_resumes(tmp_path: Path, table) -> None:
     assert len(added) == 15 and all(r["objective"] == r["values"]["score"] for r in added)
     again = StudyStore(path, header(table, LocalSearch(), evaluator, 3), resume=True)
     assert [r["values"]["score"] for r in again.records] == [t.objective for t in straight.trials]
+    again.close()
 
     # a version-1 store holds one maximised objective: anything else is refused, naming it
     with pytest.raises(DataFormatError, match="version-1 study store holds one maximised"):

@@ -142,6 +142,7 @@ def test_resume_continues_the_same_study(tmp_path: Path, table) -> None:
 
     with pytest.raises(Interrupted):
         first.optimize(25, batch_size=4, callback=stop_after_ten)
+    first.store.close()   # as the interrupted process's end would
     resumed = Study(table.space, LocalSearch(), evaluator, seed=2,
                     store=StudyStore(path, header(table, LocalSearch(), evaluator, 2), resume=True))
     assert len(resumed.trials) == 10
@@ -175,6 +176,7 @@ def test_half_written_last_line_is_dropped(tmp_path: Path, table) -> None:
     study = Study(table.space, RandomSearch(), evaluator, seed=0,
                   store=StudyStore(path, header(table, RandomSearch(), evaluator)))
     study.optimize(3)
+    study.store.close()
     with path.open("a") as handle:
         handle.write('{"trial": 3, "hash": "ab')  # killed mid-write
     store = StudyStore(path, header(table, RandomSearch(), evaluator), resume=True)

@@ -99,6 +99,7 @@ def test_study_with_real_training_is_stored_and_resumable(digits, tmp_path) -> N
     header = Study.store_header(space, make_strategy("random"), evaluator, 3)
     store = StudyStore(tmp_path / "study.jsonl", header)
     Study(space, make_strategy("random"), evaluator, seed=3, store=store).optimize(2, batch_size=2)
+    store.close()
     resumed = Study(space, make_strategy("random"), evaluator, seed=3,
                     store=StudyStore(tmp_path / "study.jsonl", header, resume=True))
     assert [t.evaluation.info["device"] for t in resumed.trials] == ["cpu", "cpu"]
