@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from test_search import synthetic_table
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import save_dataset
 from graphvae_nas.locking import LockedError, exclusive_lock
 
@@ -42,13 +42,6 @@ def wait_for(path: Path, proc: subprocess.Popen) -> None:
 def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=SAFETY_TIMEOUT_S)
     return proc.returncode, out, err
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_lock_is_exclusive_and_released_on_exit(tmp_path: Path) -> None:
