@@ -139,6 +139,21 @@ def _new_figure(width: float, height: float, title: str | None, fontsize: float 
     return fig, ax, wrapped
 
 
+def _finish(fig: Figure, ax: Axes, xlim: tuple[float, float], ylim: tuple[float, float],
+            title: str | None, path: str | os.PathLike[str] | None) -> Figure:
+    """A drawing's last steps: its limits at equal aspect, no axes, the title, and the PNG
+    (150 dpi) saved to ``path`` when given; returns the figure."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
+    if path is not None:
+        fig.savefig(path, format="png", dpi=150, bbox_inches="tight")
+    return fig
+
+
 def draw(space: SearchSpace, arch: Architecture, path: str | os.PathLike[str] | None = None, *,
          title: str | None = None, ax: Axes | None = None) -> Figure:
     """Draw ``arch`` in its space's familiar form: an NAS-Bench-201 cell as its 4 feature nodes
@@ -198,15 +213,7 @@ def draw_nb201_cell(edge_ops: Sequence[str], path: str | os.PathLike[str] | None
         ax.text((xs[i] + xs[j]) / 2, label_y, op, ha="center", va="center", fontsize=8, zorder=5,
                 color=_text_colour(colour), bbox={"boxstyle": "round,pad=0.25", "facecolor": colour,
                                                   "edgecolor": "none"})
-    ax.set_xlim(xlo, xhi)
-    ax.set_ylim(ylo, yhi)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=11)
-    if path is not None:
-        fig.savefig(path, format="png", dpi=150, bbox_inches="tight")
-    return fig
+    return _finish(fig, ax, (xlo, xhi), (ylo, yhi), title, path)
 
 
 def draw_architecture(arch: Architecture, path: str | os.PathLike[str] | None = None, *,
@@ -266,15 +273,7 @@ def draw_architecture(arch: Architecture, path: str | os.PathLike[str] | None = 
                                      connectionstyle=f"arc3,rad={-2 * h / (xy[d][0] - xy[s][0]):.4f}",
                                      arrowstyle="-|>", mutation_scale=12 * scale, linewidth=1.1 * scale,
                                      color="#444444", shrinkA=1, shrinkB=1, zorder=2))
-    ax.set_xlim(xlo, xhi)
-    ax.set_ylim(ylo, yhi)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=11)
-    if path is not None:
-        fig.savefig(path, format="png", dpi=150, bbox_inches="tight")
-    return fig
+    return _finish(fig, ax, (xlo, xhi), (ylo, yhi), title, path)
 
 
 def plot_curves(panels: Mapping[str, Mapping[str, Curve]], path: str | os.PathLike[str], *,

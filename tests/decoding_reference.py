@@ -4,10 +4,12 @@
   reading the static per-position masks of a space's ``generation_constraints()`` directly.
   Spaces with static rules must decode exactly as it does (same seed, same model).
 * :func:`sequential_log_likelihood`: D-VAE's decoder likelihood of one graph, one edge at a
-  time, asking the space's rules at every step as the decoder does.
+  time, asking the space's rules at every step as the decoder does;
+  :func:`assert_teacher_forcing_matches` checks the batched likelihood against it.
 """
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -131,3 +133,16 @@ def sequential_log_likelihood(decoder, z: torch.Tensor, arch: Architecture, voca
                 preds.append(u)
         states.append(state_with(preds))
     return total
+
+
+def assert_teacher_forcing_matches(model, archs: list[Architecture]) -> None:
+    """The batched teacher-forced likelihood of ``archs`` (``model`` in float64, at seeded
+    random latents) equals the sum of their :func:`sequential_log_likelihood`."""
+    graphs = model.batch(archs)
+    graphs.adj = graphs.adj.double()
+    z = torch.randn(len(archs), model.config.latent_size, dtype=torch.float64)
+    with torch.no_grad():
+        type_ll, edge_ll = model.decoder.log_likelihood(z, graphs)
+        expected = sum(sequential_log_likelihood(model.decoder, z[i], a, model.vocabulary)
+                       for i, a in enumerate(archs))
+    assert (type_ll + edge_ll).item() == pytest.approx(expected, rel=1e-9, abs=1e-9)

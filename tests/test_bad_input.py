@@ -9,8 +9,8 @@ import random
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import (
     ArchitectureDataset,
     load_dataset,
@@ -40,14 +40,6 @@ GOOD_ENAS = [
     "[[1], [1, 1], [5, 1, 0], [4, 1, 0, 0], [4, 0, 1, 1, 1], [2, 1, 0, 1, 0, 1]], 0.7278",
 ]
 ROWS = "[[1], [4, 0], [5, 0, 0], [0, 1, 1, 1], [2, 1, 1, 1, 1], [3, 0, 0, 0, 0, 1]]"
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    """``main(args)`` in-process: (exit status, stdout, stderr)."""
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def assert_cli_error(capsys, args, *fragments: str) -> str:

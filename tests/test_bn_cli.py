@@ -5,21 +5,14 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from shared_data import DATA
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.evaluation.bic import BNScoreEvaluator
 
 ASIA_FILE = DATA / "bn" / "asia.csv"
 needs_asia = pytest.mark.skipif(not ASIA_FILE.is_file(), reason=f"{ASIA_FILE} not found (../shared/data)")
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def small_csv(tmp_path: Path) -> Path:

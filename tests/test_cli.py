@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from shared_data import BEST_CELL, ENAS_FILE, NB201_DIR, needs_data
 
 from graphvae_nas.cli import main
@@ -30,14 +31,6 @@ except ImportError:  # pragma: no cover
 
 ENAS_ARCH = "[[1], [4, 0], [5, 0, 0], [0, 1, 1, 1], [2, 1, 1, 1, 1], [3, 0, 0, 0, 0, 1]]"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """``main(args)`` in-process: (exit status, stdout, stderr)."""
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def _lines(path: Path) -> list[str]:

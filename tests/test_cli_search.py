@@ -5,18 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from test_objectives import two_objective_table
 from test_search import synthetic_table
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import save_dataset
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(autouse=True)

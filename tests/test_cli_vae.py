@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_run import run
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.vae.persistence import read_model_file, save_payload
 
@@ -16,13 +16,6 @@ torch.set_num_threads(1)
 
 FAST = ["--hidden", "16", "--latent", "4", "--batch-size", "16", "--lr", "1e-3",
         "--threads", "1", "--precision", "fp32"]
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture()

@@ -28,7 +28,7 @@ from graphvae_nas.spaces.rules import (
 from graphvae_nas.vae import GraphVAE, VAEConfig, dense_graphs
 from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
-from decoding_reference import legacy_generate, sequential_log_likelihood
+from decoding_reference import assert_teacher_forcing_matches, legacy_generate
 
 torch.set_num_threads(1)
 
@@ -318,12 +318,4 @@ def test_exactly_two_inputs_untrained_decodes_are_all_valid() -> None:
 def test_teacher_forcing_equals_sequential_decoder_under_dynamic_rules(space) -> None:
     torch.manual_seed(0)
     model = model_for(space, VAEConfig(hidden_size=32, latent_size=8, decoder_positions=True)).double()
-    archs = [space.sample(seed) for seed in range(6)]
-    graphs = model.batch(archs)
-    graphs.adj = graphs.adj.double()
-    z = torch.randn(len(archs), SMALL.latent_size, dtype=torch.float64)
-    with torch.no_grad():
-        type_ll, edge_ll = model.decoder.log_likelihood(z, graphs)
-        expected = sum(sequential_log_likelihood(model.decoder, z[i], a, model.vocabulary)
-                       for i, a in enumerate(archs))
-    assert (type_ll + edge_ll).item() == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert_teacher_forcing_matches(model, [space.sample(seed) for seed in range(6)])

@@ -7,20 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from test_search import synthetic_table
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import read_table, save_dataset
 from graphvae_nas.spaces import get_space
 
 CELL = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,9 @@
-"""OS file locks: a study folder, a training checkpoint and the default-VAE cache, each with two
-real processes synchronised by handshake files (no sleeps that stand in for ordering)."""
+"""OS file locks: a study folder, a study store, a training checkpoint and the default-VAE cache,
+each with two real processes synchronised by handshake files (no sleeps that stand in for
+ordering)."""
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -11,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from test_search import synthetic_table
 
-from graphvae_nas.cli import main
 from graphvae_nas.datasets import save_dataset
 from graphvae_nas.locking import LockedError, exclusive_lock
 
@@ -40,13 +42,6 @@ def wait_for(path: Path, proc: subprocess.Popen) -> None:
 def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=SAFETY_TIMEOUT_S)
     return proc.returncode, out, err
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_lock_is_exclusive_and_released_on_exit(tmp_path: Path) -> None:
@@ -120,6 +115,75 @@ def test_a_killed_search_releases_its_study(table_file: Path, tmp_path: Path, ca
     finish(first)
     rc, _, err = run(capsys, *search_args(table_file, out, 10), "--resume")
     assert rc == 0, err
+
+
+# A library user's process: opens a StudyStore, says so, closes it when told, says so, and
+# stays alive until told to exit (so that the test sees close() release it, not the exit).
+HELD_STORE = """
+    import sys, time
+    from pathlib import Path
+    from graphvae_nas.search import StudyStore
+
+    path, opened, close, closed, leave = sys.argv[1], *map(Path, sys.argv[2:6])
+    def wait(flag):
+        while not flag.exists():
+            time.sleep(0.01)
+    store = StudyStore(path, {"seed": 0, "objectives": [{"name": "score", "direction": "max"}]})
+    opened.touch()
+    wait(close)
+    store.close()
+    closed.touch()
+    wait(leave)
+"""
+STORE_HEADER = {"seed": 0, "objectives": [{"name": "score", "direction": "max"}]}
+
+
+def test_a_study_store_locks_its_file_against_another_process(tmp_path: Path) -> None:
+    from graphvae_nas.search import StudyStore
+
+    path = tmp_path / "study.jsonl"
+    opened, close, closed, leave = (tmp_path / name for name in ("opened", "close", "closed", "leave"))
+    other = spawn(HELD_STORE, path, opened, close, closed, leave)
+    try:
+        wait_for(opened, other)
+        before = path.read_bytes()
+        with pytest.raises(LockedError, match=f"study store {path} is in use by another process "
+                                              f"\\(pid {other.pid}\\); another study writes to it"):
+            StudyStore(path, STORE_HEADER, resume=True)
+        assert path.read_bytes() == before   # neither read into a store nor written
+        close.touch()
+        wait_for(closed, other)
+        with StudyStore(path, STORE_HEADER, resume=True) as store:   # released while it lives on
+            assert not store.closed and store.records == []
+            leave.touch()
+            rc, _, err = finish(other)
+            assert rc == 0, err
+    finally:
+        other.kill()
+
+
+def test_a_closed_or_collected_store_releases_its_lock(tmp_path: Path) -> None:
+    from graphvae_nas.errors import DataFormatError, GraphVAENASError
+    from graphvae_nas.search import StudyStore
+
+    path = tmp_path / "study.jsonl"
+    store = StudyStore(path, STORE_HEADER)
+    with pytest.raises(LockedError, match=f"study store {path} is in use"):   # also in one process
+        StudyStore(path, STORE_HEADER, resume=True)
+    del store
+    gc.collect()
+    with StudyStore(path, STORE_HEADER, resume=True) as store:   # collected: released
+        pass
+    assert store.closed
+    with pytest.raises(GraphVAENASError, match="study store .* is closed"):
+        store.log_batch([])
+    with pytest.raises(DataFormatError, match="already exists") as refused:
+        StudyStore(path, STORE_HEADER)
+    store = StudyStore(path, STORE_HEADER, resume=True)   # a refused store holds nothing, even
+    assert refused.value.__traceback__ is not None        # while its exception is kept
+    store.close()
+    store.close()   # twice is fine
+    StudyStore(path, STORE_HEADER, resume=True).close()
 
 
 PAUSED_TRAINING = """

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_run import run
 
 from graphvae_nas.cli import main
 from graphvae_nas.errors import GraphVAENASError
@@ -39,13 +40,6 @@ class CreatesMarker:
 def small_model() -> GraphVAE:
     torch.manual_seed(0)
     return GraphVAE(get_space("nb201"), SMALL)
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def write_malicious(path: Path, marker: Path, version: int) -> None:

@@ -3,15 +3,12 @@ orientation, the Pareto front, the version-2 store, and resuming version-1 store
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from test_search import synthetic_table
+from test_search import kill_then_resume, synthetic_table
 
 from graphvae_nas.datasets import ArchitectureDataset
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
@@ -26,7 +23,6 @@ from graphvae_nas.search import (
 )
 from graphvae_nas.search.objectives import Objective, as_objectives, parse_objective
 
-ROOT = Path(__file__).resolve().parents[1]
 LATENCY = {"conv3x3": 3.0, "sep_conv3x3": 2.0, "conv5x5": 5.0, "sep_conv5x5": 3.0,
            "avg_pool3x3": 1.0, "max_pool3x3": 1.0}
 
@@ -180,6 +176,7 @@ def test_study_objectives_are_checked(table, tmp_path) -> None:
     study = Study(table.space, RandomSearch(), Unnamed(), seed=0, store=StudyStore(
         path, Study.store_header(table.space, RandomSearch(), Unnamed(), 0)))
     study.optimize(5)
+    study.store.close()
     assert study.objectives == (Objective("objective"),)
     assert all(t.evaluation.values == {"objective": t.arch.num_edges} for t in study.trials)
     resumed = Study(table.space, RandomSearch(), Unnamed(), seed=0, store=StudyStore(
@@ -209,6 +206,7 @@ def test_store_keeps_objectives_and_values(tmp_path: Path, table) -> None:
     path = tmp_path / "study.jsonl"
     store = StudyStore(path, header(table, RandomSearch(), evaluator, 0, OBJECTIVES))
     Study(table.space, RandomSearch(), evaluator, seed=0, store=store, objectives=OBJECTIVES).optimize(6)
+    store.close()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["version"] == 2 and lines[0]["objectives"] == [
         {"name": "score", "direction": "max"}, {"name": "latency", "direction": "min"}]
@@ -218,6 +216,7 @@ def test_store_keeps_objectives_and_values(tmp_path: Path, table) -> None:
                     store=StudyStore(path, header(table, RandomSearch(), evaluator, 0, OBJECTIVES),
                                      resume=True))
     assert [t.evaluation.values for t in resumed.trials] == [r["values"] for r in trials]
+    resumed.store.close()
     swapped = ["score:max", "latency:max"]
     with pytest.raises(DataFormatError, match="another study: objectives"):
         StudyStore(path, header(table, RandomSearch(), evaluator, 0, swapped), resume=True)
@@ -255,6 +254,7 @@ def test_a_version_1_store_resumes(tmp_path: Path, table) -> None:
     assert [t.evaluation.values for t in resumed.trials] == [
         {"score": t.objective} for t in straight.trials[:10]]
     resumed.optimize(25)
+    store.close()
     assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["version"] == 1 and "objectives" not in lines[0]  # still a version-1 file
@@ -262,6 +262,7 @@ def test_a_version_1_store_resumes(tmp_path: Path, table) -> None:
     assert len(added) == 15 and all(r["objective"] == r["values"]["score"] for r in added)
     again = StudyStore(path, header(table, LocalSearch(), evaluator, 3), resume=True)
     assert [r["values"]["score"] for r in again.records] == [t.objective for t in straight.trials]
+    again.close()
 
     # a version-1 store holds one maximised objective: anything else is refused, naming it
     with pytest.raises(DataFormatError, match="version-1 study store holds one maximised"):
@@ -310,23 +311,7 @@ CHILD = textwrap.dedent("""
 def test_two_objective_study_killed_then_resumed_gives_the_uninterrupted_run(tmp_path: Path,
                                                                               table) -> None:
     path = tmp_path / "study.jsonl"
-    script = tmp_path / "child.py"
-    script.write_text(CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), path=str(path)))
-    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
-    deadline = time.time() + 60
-    while time.time() < deadline:  # wait until some trials are on disk, then kill hard
-        if path.exists() and path.read_text().count('"trial"') >= 12:
-            break
-        time.sleep(0.01)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    killed_at = path.read_text().count('"trial"')
-    assert 12 <= killed_at < 60
-    resumed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    assert resumed.stdout.strip() == "done", resumed.stderr
-    records = [json.loads(line) for line in path.read_text().splitlines()[1:]]
-    trials = [r for r in records if "trial" in r]
-    assert [r["trial"] for r in trials] == list(range(60))
+    trials = kill_then_resume(CHILD, path, tmp_path)
 
     evaluator = TabularEvaluator(table, ["score", "latency"])
     straight = Study(table.space, RegularizedEvolution(8, 3), evaluator, seed=7, objectives=OBJECTIVES)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_run import run
 
-from graphvae_nas.cli import main
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.networks import registered_ops, unregister_op
 from graphvae_nas.spaces import get_space
@@ -33,13 +33,6 @@ def clean_registry():
     yield
     for op in OPS:
         unregister_op(op)
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_missing_ops_are_reported_by_the_space() -> None:

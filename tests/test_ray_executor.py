@@ -129,6 +129,8 @@ def run_study(evaluator, executor, budget: int, batch_size: int, *, seed: int = 
     study = Study(space, strategy, evaluator, seed=seed, store=None if store is None else StudyStore(
         store, Study.store_header(space, strategy, evaluator, seed), resume=store.exists()))
     study.optimize(budget, batch_size=batch_size, executor=executor)
+    if study.store is not None:
+        study.store.close()   # releases its lock: the file can be read again
     return study
 
 
@@ -148,6 +150,8 @@ def test_same_trials_as_the_serial_executor_and_resumable_across_executors(tmp_p
     def study(executor, budget: int, store: StudyStore | None = None) -> Study:
         s = Study(space, RegularizedEvolution(6, 3), evaluator, seed=3, store=store)
         s.optimize(budget, batch_size=4, executor=executor)
+        if store is not None:
+            store.close()
         return s
 
     serial = study(SerialExecutor(), 22)

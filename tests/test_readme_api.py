@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import torch
-
 from graphvae_nas.networks import unregister_op
+from graphvae_nas.threads import cpu_threads
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -19,11 +18,11 @@ def _python_blocks(section: str) -> list[str]:
 
 
 def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys) -> None:
-    torch.set_num_threads(1)
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     try:
-        exec(compile(_python_blocks("Python API")[0], "README.md", "exec"), namespace)
+        with cpu_threads(1):
+            exec(compile(_python_blocks("Python API")[0], "README.md", "exec"), namespace)
     finally:
         unregister_op("conv")
         unregister_op("pool")

@@ -142,6 +142,7 @@ def test_resume_continues_the_same_study(tmp_path: Path, table) -> None:
 
     with pytest.raises(Interrupted):
         first.optimize(25, batch_size=4, callback=stop_after_ten)
+    first.store.close()   # as the interrupted process's end would
     resumed = Study(table.space, LocalSearch(), evaluator, seed=2,
                     store=StudyStore(path, header(table, LocalSearch(), evaluator, 2), resume=True))
     assert len(resumed.trials) == 10
@@ -175,6 +176,7 @@ def test_half_written_last_line_is_dropped(tmp_path: Path, table) -> None:
     study = Study(table.space, RandomSearch(), evaluator, seed=0,
                   store=StudyStore(path, header(table, RandomSearch(), evaluator)))
     study.optimize(3)
+    study.store.close()
     with path.open("a") as handle:
         handle.write('{"trial": 3, "hash": "ab')  # killed mid-write
     store = StudyStore(path, header(table, RandomSearch(), evaluator), resume=True)
@@ -205,26 +207,34 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.slow
-def test_sigkill_then_resume_gives_the_uninterrupted_run(tmp_path: Path, table) -> None:
-    path = tmp_path / "study.jsonl"
+def kill_then_resume(child: str, path: Path, tmp_path: Path, trials: int = 60) -> list[dict]:
+    """Run the study script ``child`` (a template like ``CHILD``: ``trials`` trials into the
+    store ``path``), SIGKILL it once 12 trials are on disk, run it again to the end; the trial
+    records of the store, checked to be numbered 0 to ``trials - 1``."""
     script = tmp_path / "child.py"
-    script.write_text(CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), path=str(path)))
-    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
+    script.write_text(child.format(root=str(ROOT), tests=str(ROOT / "tests"), path=str(path)))
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until some trials are on disk, then kill hard
         if path.exists() and path.read_text().count('"trial"') >= 12:
             break
         time.sleep(0.01)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    process.send_signal(signal.SIGKILL)
+    process.wait()
     killed_at = path.read_text().count('"trial"')
-    assert 12 <= killed_at < 60
+    assert 12 <= killed_at < trials
     resumed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert resumed.stdout.strip() == "done", resumed.stderr
     records = [json.loads(line) for line in path.read_text().splitlines()[1:]]
-    trials = [r for r in records if "trial" in r]
-    assert [r["trial"] for r in trials] == list(range(60))
+    found = [r for r in records if "trial" in r]
+    assert [r["trial"] for r in found] == list(range(trials))
+    return found
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_gives_the_uninterrupted_run(tmp_path: Path, table) -> None:
+    path = tmp_path / "study.jsonl"
+    trials = kill_then_resume(CHILD, path, tmp_path)
 
     evaluator = TabularEvaluator(table, "score")
     straight = Study(table.space, RegularizedEvolution(8, 3), evaluator, seed=7)

@@ -5,9 +5,9 @@ import json
 
 import pytest
 import torch
+from cli_run import run
 from torch import nn
 
-from graphvae_nas.cli import main
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation.images import load_image_data
 from graphvae_nas.evaluation.trainer import (
@@ -99,19 +99,13 @@ def test_study_with_real_training_is_stored_and_resumable(digits, tmp_path) -> N
     header = Study.store_header(space, make_strategy("random"), evaluator, 3)
     store = StudyStore(tmp_path / "study.jsonl", header)
     Study(space, make_strategy("random"), evaluator, seed=3, store=store).optimize(2, batch_size=2)
+    store.close()
     resumed = Study(space, make_strategy("random"), evaluator, seed=3,
                     store=StudyStore(tmp_path / "study.jsonl", header, resume=True))
     assert [t.evaluation.info["device"] for t in resumed.trials] == ["cpu", "cpu"]
     resumed.optimize(3)
     records = [json.loads(line) for line in (tmp_path / "study.jsonl").read_text().splitlines()]
     assert sum("trial" in r for r in records) == 3
-
-
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_cli_train_saves_weights_that_reload(tmp_path, capsys) -> None:

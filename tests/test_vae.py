@@ -18,7 +18,7 @@ from graphvae_nas.vae.metrics import (
 from graphvae_nas.vae.persistence import load_model, read_model_file, save_model
 from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
-from decoding_reference import sequential_log_likelihood
+from decoding_reference import assert_teacher_forcing_matches
 
 torch.set_num_threads(1)
 
@@ -130,15 +130,7 @@ def test_teacher_forcing_equals_sequential_decoder(space_name: str, positions: b
     torch.manual_seed(0)
     config = VAEConfig(hidden_size=32, latent_size=8, decoder_positions=positions)
     model = small_model(space_name, config).double()
-    archs = sample_archs(space_name, 6, seed=3)
-    graphs = model.batch(archs)
-    graphs.adj = graphs.adj.double()
-    z = torch.randn(len(archs), SMALL.latent_size, dtype=torch.float64)
-    with torch.no_grad():
-        type_ll, edge_ll = model.decoder.log_likelihood(z, graphs)
-        expected = sum(sequential_log_likelihood(model.decoder, z[i], a, model.vocabulary)
-                       for i, a in enumerate(archs))
-    assert (type_ll + edge_ll).item() == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert_teacher_forcing_matches(model, sample_archs(space_name, 6, seed=3))
 
 
 def test_decoder_positions_separate_nodes_that_share_predecessors() -> None:

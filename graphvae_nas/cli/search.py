@@ -22,7 +22,9 @@ from graphvae_nas.locking import exclusive_lock
 TRAINING_DEFAULTS = {"budget": 24, "batch_size": 4, "report": "test_acc,test_f1"}
 TABULAR_DEFAULTS = {"budget": 150, "batch_size": 5}
 STUDY_LOCK = ".lock"
-"""The file in a study folder that a running search holds locked."""
+"""The file in a study folder that a running search holds locked (the whole folder: the VAE it
+may train there, the store, summary.json and curve.png); the store itself also holds
+``study.jsonl.lock`` while it is open, a different file, so the two never conflict."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -179,20 +181,20 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
 
     training = args.dataset is None
     strategy, model_path = _strategy(args, space, candidates)
-    store = StudyStore(out / "study.jsonl",
-                       Study.store_header(space, strategy, evaluator, args.seed, objectives),
-                       resume=args.resume)
-    study = Study(space, strategy, evaluator, seed=args.seed, store=store, objectives=objectives)
-    print(f"searching {space.name} with {args.strategy}: {budget} architectures, "
-          + ("scored by training on " + args.data if training else "looked up in " + str(args.dataset))
-          + f"; results in {out}/", file=sys.stderr)
-    executor = _executor(args)
-    start = time.perf_counter()
-    try:
-        study.optimize(budget, batch_size=batch_size, progress=True, executor=executor)
-    finally:
-        if executor is not None:
-            executor.shutdown()
+    with StudyStore(out / "study.jsonl",
+                    Study.store_header(space, strategy, evaluator, args.seed, objectives),
+                    resume=args.resume) as store:
+        study = Study(space, strategy, evaluator, seed=args.seed, store=store, objectives=objectives)
+        print(f"searching {space.name} with {args.strategy}: {budget} architectures, "
+              + ("scored by training on " + args.data if training else "looked up in " + str(args.dataset))
+              + f"; results in {out}/", file=sys.stderr)
+        executor = _executor(args)
+        start = time.perf_counter()
+        try:
+            study.optimize(budget, batch_size=batch_size, progress=True, executor=executor)
+        finally:
+            if executor is not None:
+                executor.shutdown()
     _write_results(args, out, space, study, evaluator, training, time.perf_counter() - start,
                    model_path)
 

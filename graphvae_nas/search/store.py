@@ -22,6 +22,11 @@ Version 1 (graphvae_nas 0.1.0) had one maximised objective, no ``objectives`` in
 only ``objective`` per record; such a store resumes for a study with one ``max`` objective (its
 records read as that objective's values) and keeps being written as version 1 (its new records
 carry both fields, so 0.1.0 still reads it). Any other version is refused.
+
+An open store holds an exclusive OS lock on ``<path>.lock`` (:class:`~graphvae_nas.locking.FileLock`)
+from before it reads or writes the file until :meth:`StudyStore.close` (or the end of its
+``with`` block, its garbage collection, or its process): a second store on the same path, in
+another process or in this one, is refused with :class:`~graphvae_nas.locking.LockedError`.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.locking import FileLock
 from graphvae_nas.search.objectives import Objective
 
 STORE_FORMAT = "graphvae_nas.study"
@@ -38,15 +44,23 @@ STORE_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 
 
+def store_lock_path(path: str | Path) -> Path:
+    """The lock file of the study store at ``path``: ``<path>.lock`` beside it."""
+    path = Path(path)
+    return path.with_name(path.name + ".lock")
+
+
 class StudyStore:
     """Append-only trial log at ``path`` (see module docstring).
 
     ``header`` (see ``Study.store_header``) must hold ``objectives``, a list of
     ``{"name": ..., "direction": "max"|"min"}``; ``objectives`` and ``version`` say what the
-    file holds (``version`` 1 for a resumed store of the first release).
+    file holds (``version`` 1 for a resumed store of the first release). The store locks
+    ``path`` until :meth:`close`; use it as a context manager to release it deterministically.
     """
 
     def __init__(self, path: str | Path, header: dict[str, Any], *, resume: bool = False) -> None:
+        self._lock: FileLock | None = None
         self.path = Path(path)
         if not isinstance(header.get("objectives"), list) or not header["objectives"]:
             raise ValueError("a study store's header needs its objectives (see Study.store_header)")
@@ -59,6 +73,16 @@ class StudyStore:
         if self.path.is_dir():
             raise DataFormatError("is a folder, not a study store; move it away or choose "
                                   "another output", path=str(self.path))
+        self._lock = FileLock(store_lock_path(self.path), what=f"study store {self.path}",
+                              hint="another study writes to it; close that store (or let its "
+                                   "process finish) or choose another path")
+        try:
+            self._open(resume)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, resume: bool) -> None:
         if self.path.exists() and self.path.stat().st_size > 0:
             if not resume:
                 raise DataFormatError("a study already exists here; resume it (--resume) or "
@@ -68,8 +92,23 @@ class StudyStore:
                                       "a resumed study appends to it", path=str(self.path))
             self.records = self._read_existing()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._write_line(self.header)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (the records stay readable; nothing more is written)."""
+        return self._lock is None or not self._lock.held
+
+    def close(self) -> None:
+        """Release the store's lock; further writes are refused. A second call does nothing."""
+        if self._lock is not None:
+            self._lock.release()
+
+    def __enter__(self) -> StudyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _read_existing(self) -> list[dict[str, Any]]:
         try:
@@ -172,6 +211,9 @@ class StudyStore:
                                   field="arch") from None
 
     def _write_line(self, obj: dict[str, Any]) -> None:
+        if self.closed:
+            raise GraphVAENASError(f"the study store {self.path} is closed; open it again "
+                                   "(resume=True) to continue")
         try:
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(obj) + "\n")
