@@ -10,6 +10,7 @@ from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies import (
     History,
     LocalSearch,
+    NSGA2Evolution,
     Proposal,
     RandomSearch,
     RegularizedEvolution,
@@ -22,6 +23,7 @@ __all__ = [
     "STRATEGY_NAMES",
     "History",
     "LocalSearch",
+    "NSGA2Evolution",
     "Objective",
     "Proposal",
     "RandomSearch",
