@@ -266,3 +266,31 @@ def test_data_pareto_prints_the_exact_front(table, tmp_path, capsys) -> None:
     assert out["hypervolume"] > 0 and (tmp_path / "front.png").stat().st_size > 1000
     assert main(["data", "pareto", str(path), "--objective", "score:max"]) == 2
     assert "at least two" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # about 15 s on the loaded 2-core machine (four 1-epoch trainings)
+def test_training_search_with_accuracy_and_parameter_count(tmp_path, capsys, monkeypatch) -> None:
+    """``search --objective valid_acc:max --objective params:min`` on digits: the parameter
+    count comes from the training record, and the summary holds the found front, its
+    hypervolume from the observed reference point, and front.png."""
+    pytest.importorskip("sklearn")
+    from graphvae_nas.cli import main
+
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    capsys.readouterr()
+    rc = main(["search", "--objective", "valid_acc:max", "--objective", "params:min",
+               "--strategy", "nsga2", "--budget", "4", "--batch-size", "2", "--epochs", "1",
+               "--device", "cpu", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    rows = [json.loads(line) for line in (out / "study.jsonl").read_text().splitlines()[1:]]
+    trials = [r for r in rows if "trial" in r]
+    assert len(trials) == 4 and all(set(r["values"]) == {"valid_acc", "params"} for r in trials)
+    assert all(r["values"]["params"] == r["metrics"]["params"] > 0 for r in trials)
+    front = {m["trial"] for m in summary["pareto_front"]}
+    assert front <= {r["trial"] for r in trials} and front
+    assert summary["reference_point"]["source"] == "observed"
+    assert summary["reference_point"]["values"]["params"] == max(r["values"]["params"] for r in trials)
+    assert summary["hypervolume"] >= 0 and "hypervolume_ratio" not in summary
+    assert (out / "front.png").exists()
