@@ -10,10 +10,10 @@ acquisition, and a seeded torch generator shared by the round's generators in or
 * :class:`PoolGenerator` offers the unevaluated members of a fixed pool;
 * :class:`MutationGenerator` offers the neighbours and random two-step mutations of the best
   architectures so far;
+* :class:`UnionGenerator` combines several.
 
 "Best" is by value with one objective and by NSGA-II's order (Pareto rank, then crowding
 distance: :func:`graphvae_nas.search.pareto.leaders`) with several.
-* :class:`UnionGenerator` combines several.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Each round after ``n_init`` random architectures: the objective values of the evaluated
 architectures (replaced per column by the normal quantiles of their ranks with ``copula``)
 fit the surrogate (one output per objective); the acquisition is built on it (qLogNEHVI
-for several objectives, see :mod:`graphvae_nas.search.acquisition`); the generators offer candidates; the
-``pool_shortlist`` best candidates by the acquisition's analytic counterpart go to the greedy
+for several objectives, see :mod:`graphvae_nas.search.acquisition`); the generators offer
+candidates; the ``pool_shortlist`` best candidates (at most 100 with several objectives) by the acquisition's analytic counterpart go to the greedy
 batch selection of ``optimize_acqf_discrete``. When fewer than ``n`` candidates come, random
 unevaluated architectures fill the batch (with ``fallback``). Every round runs under a torch
 seed drawn from the study's generator, so the strategy is a function of the history and that
