@@ -10,6 +10,12 @@ queries to the optimum, and the search overhead per proposal. It also times one 
 model-based strategy at 150 observations (target: under 1 s per proposed architecture). Usage:
 ``python benchmarks/bench_search.py --dataset nb201.jsonl [--seeds 100] [--workers 2]``
 (build ``nb201.jsonl`` with examples/build_nb201_dataset.py).
+
+With ``--pareto`` it benchmarks multi-objective search instead: CIFAR-10 validation accuracy
+against edge-GPU and against Pixel 3 latency, mean/std hypervolume ratio (found front / exact
+front, and the same with test accuracy) at 50/100/150 queries for random search, evolution over
+Pareto rank, NSGA-II and qLogNEHVI latent BO (decode and pool mode), plus one round of each BO
+strategy at 150 observations with two objectives (target: under 2 s per proposal).
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ from graphvae_nas.vae.persistence import load_model
 
 
 MODEL_BASED = ("bo", "bo-pool", "bananas", "bo-gnn")
+DEFAULT_STRATEGIES = "random,evolution,local,bo,bo-pool,bananas,bo-gnn"
 
 
 def round_at_150(dataset, model_path: str, batch: int, names) -> dict[str, dict[str, float]]:
@@ -56,15 +63,70 @@ def round_at_150(dataset, model_path: str, batch: int, names) -> dict[str, dict[
     return result
 
 
+def round_at_150_pareto(dataset, model_path: str, batch: int, names,
+                        latency: str = "hw_edgegpu_latency") -> dict[str, dict[str, float]]:
+    """Seconds of one two-objective round (accuracy vs ``latency``) of each BO strategy with
+    150 observations (the best of three rounds)."""
+    from graphvae_nas.search.objectives import as_objectives
+
+    torch.set_num_threads(1)
+    model, _ = load_model(model_path, space=dataset.space)
+    objectives = as_objectives(["cifar10_valid:max", f"{latency}:min"])
+    evaluator = TabularEvaluator(dataset, [o.name for o in objectives])
+    history = History(dataset.space, objective_specs=objectives)
+    for arch in random.Random(0).sample(dataset.archs, 150):
+        evaluation = evaluator.evaluate(arch)
+        history.add(arch, evaluation.objective, "", evaluation.values)
+    result = {}
+    for name in names:
+        strategy = make_strategy(name, model=model, candidates=dataset.archs, space=dataset.space)
+        times = []
+        for seed in range(3):
+            start = time.perf_counter()
+            strategy.propose(history, batch, random.Random(seed))
+            times.append(time.perf_counter() - start)
+        result[name] = {"round_s": min(times), "per_proposal_s": min(times) / batch, "batch": batch}
+    return result
+
+
+def pareto_main(args, dataset, model: str) -> None:
+    from graphvae_nas.search.pareto_compare import (
+        ParetoSpec,
+        run_pareto_comparison,
+        summarise_pareto,
+        true_fronts,
+    )
+
+    names = args.strategies.split(",")
+    result: dict = {"round_at_150_observations": round_at_150_pareto(
+        dataset, model, args.batch_size, [n for n in names if n in ("bo", "bo-pool")])}
+    budgets = [b for b in (50, 100, 150) if b <= args.budget] or [args.budget]
+    for latency in ("hw_edgegpu_latency", "hw_pixel3_latency"):
+        spec = ParetoSpec(args.dataset, names, ("cifar10_valid:max", f"{latency}:min"),
+                          seeds=args.seeds, budget=args.budget, batch_size=args.batch_size,
+                          model=model)
+        start = time.perf_counter()
+        runs = run_pareto_comparison(spec, workers=args.workers)
+        truth = true_fronts(dataset, spec)
+        result[latency] = {"wall_s": time.perf_counter() - start, "reference": truth.reference,
+                           "true_hypervolume": truth.hypervolume,
+                           "table": summarise_pareto(runs, budgets, truth)}
+    result.update(workers=args.workers, seeds=args.seeds, model=model, budget=args.budget)
+    print(json.dumps(result, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--model", help="NB201 VAE (default: the library's cached default VAE)")
-    parser.add_argument("--strategies", default="random,evolution,local,bo,bo-pool,bananas,bo-gnn")
+    parser.add_argument("--strategies", default=DEFAULT_STRATEGIES)
     parser.add_argument("--budget", type=int, default=150)
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=5)
+    parser.add_argument("--pareto", action="store_true",
+                        help="benchmark multi-objective search (accuracy vs edge-GPU and Pixel 3 "
+                             "latency; default strategies random,evolution,nsga2,bo,bo-pool)")
     args = parser.parse_args()
     dataset = load_dataset(args.dataset, verify=False)
     model = args.model
@@ -72,6 +134,11 @@ def main() -> None:
         from graphvae_nas.vae.default_model import default_model
 
         model = str(default_model(dataset.space, progress=False)[2])
+    if args.pareto:
+        if args.strategies == DEFAULT_STRATEGIES:
+            args.strategies = "random,evolution,nsga2,bo,bo-pool"
+        pareto_main(args, dataset, model)
+        return
     names = args.strategies.split(",")
     result: dict = {"round_at_150_observations": round_at_150(
         dataset, model, args.batch_size, [n for n in names if n in MODEL_BASED])}

@@ -326,3 +326,44 @@ def plotted_lines(fig: Figure) -> dict[tuple[int, str], tuple[list[float], list[
                 x, y = line.get_data()
                 out[k, label] = ([float(v) for v in x], [float(v) for v in y])
     return out
+
+
+def plot_fronts(objectives, true_front: list[dict[str, float]] | None,
+                found: dict[str, list[dict[str, float]]], path: str, *, title: str | None = None):
+    """Two-objective Pareto fronts as step lines of raw values (first objective on the y axis,
+    second on the x axis): the exact front of a table (``true_front``, may be None) and each
+    named found front; saved as PNG. ``objectives`` are the two
+    :class:`~graphvae_nas.search.objectives.Objective` s (only their names and directions are
+    read)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plotting needs matplotlib: pip install 'graphvae_nas[viz]'") from exc
+    if len(objectives) != 2:
+        raise ValueError(f"a front plot needs exactly two objectives, got {len(objectives)}")
+    y_name, x_name = objectives[0].name, objectives[1].name
+
+    def points(rows):
+        pairs = sorted((r[x_name], r[y_name]) for r in rows)
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    fig = Figure(figsize=(6.4, 4.4))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(111)
+    if true_front:
+        xs, ys = points(true_front)
+        ax.step(xs, ys, where="post", color="black", lw=1.2, label=f"true front ({len(xs)})")
+    for name, rows in found.items():
+        if rows:
+            xs, ys = points(rows)
+            ax.step(xs, ys, where="post", alpha=0.8, lw=1.0)
+            ax.scatter(xs, ys, s=14, label=f"{name} ({len(xs)})")
+    ax.set_xlabel(f"{x_name} ({objectives[1].direction})")
+    ax.set_ylabel(f"{y_name} ({objectives[0].direction})")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig

@@ -290,7 +290,8 @@ CHILD = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from test_objectives import OBJECTIVES, two_objective_table
     from graphvae_nas.evaluation import TabularEvaluator
-    from graphvae_nas.search import RegularizedEvolution, Study, StudyStore
+    from graphvae_nas.search import RegularizedEvolution, Study, StudyStore, make_strategy
+    from graphvae_nas.search.strategies import NSGA2Evolution
 
     class SlowEvaluator(TabularEvaluator):
         def evaluate(self, arch):
@@ -299,7 +300,7 @@ CHILD = textwrap.dedent("""
 
     table = two_objective_table()
     evaluator = SlowEvaluator(table, ["score", "latency"])
-    strategy = RegularizedEvolution(8, 3)
+    strategy = {strategy}
     store = StudyStore({path!r}, Study.store_header(table.space, strategy, evaluator, 7, OBJECTIVES),
                        resume=True)
     Study(table.space, strategy, evaluator, seed=7, store=store,
@@ -308,13 +309,28 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_two_objective_study_killed_then_resumed_gives_the_uninterrupted_run(tmp_path: Path,
+MO_STRATEGIES = {
+    "evolution": "RegularizedEvolution(8, 3)",
+    "nsga2": "NSGA2Evolution(8)",
+    # qLogNEHVI on a small GNN ensemble: the surrogate path with two objectives
+    "bananas": "make_strategy('bananas', space=table.space, n_init=8, members=2, epochs=15, "
+               "mutations=40, mutation_top=4)",
+}
+
+
+@pytest.mark.parametrize("name", ["evolution", "nsga2",
+                                  pytest.param("bananas", marks=pytest.mark.slow)])
+def test_two_objective_study_killed_then_resumed_gives_the_uninterrupted_run(name, tmp_path: Path,
                                                                               table) -> None:
+    from graphvae_nas.search import make_strategy  # noqa: F401  (used by the strategy text)
+    from graphvae_nas.search.strategies import NSGA2Evolution  # noqa: F401
+
     path = tmp_path / "study.jsonl"
-    trials = kill_then_resume(CHILD, path, tmp_path)
+    trials = kill_then_resume(CHILD.replace("{strategy}", MO_STRATEGIES[name]), path, tmp_path)
 
     evaluator = TabularEvaluator(table, ["score", "latency"])
-    straight = Study(table.space, RegularizedEvolution(8, 3), evaluator, seed=7, objectives=OBJECTIVES)
+    straight = Study(table.space, eval(MO_STRATEGIES[name]), evaluator, seed=7,
+                     objectives=OBJECTIVES)
     straight.optimize(60, batch_size=5)
     assert [r["arch"] for r in trials] == [table.space.format(t.arch) for t in straight.trials]
     assert [r["values"] for r in trials] == [t.evaluation.values for t in straight.trials]

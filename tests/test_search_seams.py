@@ -232,9 +232,11 @@ def test_acquisition_factory_by_objective_count(space, archs) -> None:
         assert type(prefilter) is analytic and prefilter(choices.unsqueeze(1)).shape == (10,)
     with pytest.raises(GraphVAENASError, match="unknown acquisition 'ei'.*qlognei"):
         make_acquisition("ei", model, x, y)
-    with pytest.raises(GraphVAENASError, match="no acquisition function for 2 objectives"):
+    with pytest.raises(GraphVAENASError, match="unknown acquisition 'qlognei' for 2 objective"):
         make_acquisition("qlognei", model, x, torch.cat([y, y], 1))
-    assert acquisition_names(2) == ()
+    with pytest.raises(GraphVAENASError, match="no acquisition function for 5 objectives"):
+        make_acquisition("qlognehvi", model, x, torch.cat([y] * 5, 1))
+    assert acquisition_names(2) == ("qlognehvi",) and acquisition_names(5) == ()
 
 
 # ------------------------------------------------------------------------------ registry

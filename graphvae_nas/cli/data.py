@@ -1,4 +1,4 @@
-"""``graphvae-nas data ...``: import, merge, dedupe, stats, split, sample, show, fetch."""
+"""``graphvae-nas data ...``: import, merge, dedupe, stats, split, sample, show, pareto, fetch."""
 from __future__ import annotations
 
 import argparse
@@ -107,6 +107,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
 
+    p = sub.add_parser("pareto", help="the exact Pareto front of a table over several objectives")
+    p.add_argument("file", help="dataset (.jsonl or .jsonl.gz)")
+    p.add_argument("--objective", action="append", required=True, metavar="NAME[:max|min]",
+                   help="a metric column, maximised unless ':min' is added; repeat (at least two), "
+                        "e.g. --objective cifar10_valid:max --objective hw_edgegpu_latency:min")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (front, hypervolume, reference point)")
+    p.add_argument("--png", help="draw the front to this PNG (two objectives; needs the viz extra)")
+    p.set_defaults(func=cmd_pareto)
+
     p = sub.add_parser("fetch", help="download an image dataset (CIFAR) and check its md5")
     p.add_argument("name", help="cifar10 or cifar100 (digits ships with scikit-learn)")
     p.add_argument("--data-dir", help="folder to put the archive in (made if missing)")
@@ -204,6 +214,41 @@ def cmd_stats(args: argparse.Namespace) -> None:
                   f"mean={entry['mean']:.6g}")
         else:
             print(f"  {name}: no values")
+
+
+def cmd_pareto(args: argparse.Namespace) -> None:
+    from graphvae_nas.search.objectives import as_objectives
+    from graphvae_nas.search.pareto import front_hypervolume, reference_point, table_front
+
+    objectives = as_objectives(args.objective)
+    if len(objectives) < 2:
+        raise DataFormatError("a Pareto front needs at least two --objective options",
+                              field="objective")
+    if args.png and len(objectives) != 2:
+        raise DataFormatError("--png draws two objectives only", field="png")
+    _check_outputs(args.png)
+    dataset = load_dataset(args.file)
+    front = table_front(dataset, objectives)
+    ref = reference_point(objectives, [v for _, v in front])
+    volume = front_hypervolume(objectives, [v for _, v in front], ref)
+    if args.png:
+        from graphvae_nas.viz import plot_fronts
+
+        plot_fronts(objectives, [v for _, v in front], {}, args.png,
+                    title=f"{Path(args.file).name}: exact front")
+        print(f"drew the front to {args.png}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"objectives": [o.to_dict() for o in objectives],
+                          "reference_point": ref.to_dict(), "hypervolume": volume,
+                          "front": [{"arch": dataset.space.format(a), "hash": a.canonical_hash,
+                                     "values": v} for a, v in front]}, indent=2))
+        return
+    names = ", ".join(map(str, objectives))
+    print(f"exact Pareto front of {args.file} ({names}): {len(front)} architectures; "
+          f"hypervolume {volume:.6g} from {ref.source} reference point {ref.values}")
+    for arch, values in front:
+        shown = "  ".join(f"{o.name} {values[o.name]:.6g}" for o in objectives)
+        print(f"  {shown}  {dataset.space.format(arch)}")
 
 
 def cmd_split(args: argparse.Namespace) -> None:

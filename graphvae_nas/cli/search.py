@@ -39,8 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", action="append", metavar="NAME[:max|min]",
                    help="what to optimise, e.g. cifar10_valid (a table column; training: valid_acc), "
                         "maximised unless ':min' is added; repeat for several objectives, e.g. "
-                        "--objective cifar10_valid:max --objective hw_edgegpu_latency:min (the "
-                        "strategy optimises the first; the summary lists the Pareto front)")
+                        "--objective cifar10_valid:max --objective hw_edgegpu_latency:min (several: "
+                        "the strategies search for the Pareto front, bo/bo-pool with qLogNEHVI; "
+                        "the summary holds the found front, its hypervolume and reference point, "
+                        "and front.png)")
     p.add_argument("--report", help="comma-separated columns to record, e.g. cifar10_test")
     p.add_argument("--cost", help="column of simulated evaluation cost")
     p.add_argument("--strategy", choices=available_strategies(), default="bo",
@@ -205,6 +207,30 @@ def _trial_summary(space, trial) -> dict:
             "info": trial.evaluation.info}
 
 
+def _front_summary(summary: dict, study, evaluator, training: bool) -> list[dict] | None:
+    """Add the found front's hypervolume and reference point (fixed for the documented
+    objective pairs, else the worst values evaluated) to ``summary``; for a table also the
+    exact front's hypervolume and the ratio. Returns the exact front's values (None when
+    training)."""
+    from graphvae_nas.search.pareto import front_hypervolume, reference_point, table_front
+
+    objectives = study.objectives
+    evaluated = [t.evaluation.values for t in study.trials if t.objective is not None]
+    ref = reference_point(objectives, evaluated)
+    found = [t.evaluation.values for t in study.pareto_front()]
+    volume = front_hypervolume(objectives, found, ref)
+    summary["reference_point"] = ref.to_dict()
+    summary["hypervolume"] = volume
+    if training:
+        return None
+    true_front = [values for _, values in table_front(evaluator.dataset, objectives)]
+    true_volume = front_hypervolume(objectives, true_front, ref)
+    summary["true_front_size"] = len(true_front)
+    summary["true_hypervolume"] = true_volume
+    summary["hypervolume_ratio"] = volume / true_volume if true_volume > 0 else None
+    return true_front
+
+
 def _write_results(args, out: Path, space, study, evaluator, training: bool, seconds: float,
                    model_path: Path | None) -> None:
     objectives = study.objectives
@@ -230,13 +256,24 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
         "failures": [{"trial": t.number, "reason": t.evaluation.failure}
                      for t in study.trials if t.objective is None],
     })
+    true_front = None
     if not training:
         optima = {o.name: evaluator.best(o.direction, o.name)[1] for o in objectives}
         if front is None:
             summary["table_optimum"] = optima[first.name]
         else:
             summary["table_optima"] = optima
+    if front is not None:
+        true_front = _front_summary(summary, study, evaluator, training)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if front is not None and len(objectives) == 2:
+        try:
+            from graphvae_nas.viz import plot_fronts
+
+            plot_fronts(objectives, true_front, {"found": [t.evaluation.values for t in front]},
+                        str(out / "front.png"), title=f"{len(study.trials)} queries")
+        except ImportError as exc:
+            print(f"no front plot: {exc}", file=sys.stderr)
     _plot_curve(out / "curve.png", study, first.name, report[0] if report else None, training,
                 minimize=first.direction == "min")
     if model_path is not None:
@@ -252,7 +289,14 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
         extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
               f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))
-    print(f"results in {out}/ (study.jsonl, summary.json, curve.png)", file=sys.stderr)
+    if front is not None:
+        shown = f", ratio to the exact front {summary['hypervolume_ratio']:.4f}" \
+            if summary.get("hypervolume_ratio") is not None else ""
+        print(f"hypervolume {summary['hypervolume']:.6g} from the {summary['reference_point']['source']} "
+              f"reference point {summary['reference_point']['values']}{shown}")
+    files = "study.jsonl, summary.json, curve.png" + (", front.png" if front is not None and
+                                                       len(objectives) == 2 else "")
+    print(f"results in {out}/ ({files})", file=sys.stderr)
 
 
 def _plot_curve(path: Path, study, objective: str, report: str | None, training: bool, *,

@@ -13,6 +13,16 @@ from graphvae_nas.evaluation.base import Evaluation
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import SearchSpace
 
+HARDWARE_PREFIX = "hw_"
+"""Columns of hardware cost (HW-NAS-Bench style), where the benchmark writes -1 for a cost it
+did not measure (e.g. Edge TPU latency of 4,699 NAS-Bench-201 cells)."""
+
+
+def is_missing(name: str, value: float) -> bool:
+    """Whether ``value`` of column ``name`` is missing: NaN, or negative in a hardware-cost
+    column (``hw_`` prefix: the benchmark's -1 marker)."""
+    return math.isnan(value) or (name.startswith(HARDWARE_PREFIX) and value < 0)
+
 
 class TabularEvaluator:
     """Looks architectures up by canonical hash in ``dataset``.
@@ -22,7 +32,8 @@ class TabularEvaluator:
     each evaluation's ``values`` holds them all, ``objective`` the first. ``report`` are further
     columns recorded with each evaluation (e.g. ``cifar10_test``); ``cost`` is an optional column
     of simulated evaluation cost (e.g. training seconds). An architecture without a value in the
-    first objective column fails; one missing a later objective's value succeeds without it.
+    first objective column fails; one missing a later objective's value succeeds without it
+    (missing: see :func:`is_missing`).
     """
 
     def __init__(self, dataset: ArchitectureDataset, objective: str | Sequence[str],
@@ -67,13 +78,13 @@ class TabularEvaluator:
         if row is None:
             return Evaluation(None, failure="architecture not in the table")
         values = {name: float(self.dataset.metrics[name][row]) for name in self.objectives}
-        if math.isnan(values[self.objective]):
+        if is_missing(self.objective, values[self.objective]):
             return Evaluation(None, failure=f"no {self.objective!r} value in the table")
         metrics = {name: float(self.dataset.metrics[name][row]) for name in self.report}
         cost = float(self.dataset.metrics[self.cost][row]) if self.cost else 0.0
         return Evaluation(metrics={k: v for k, v in metrics.items() if not math.isnan(v)},
                           cost=0.0 if math.isnan(cost) else cost,
-                          values={k: v for k, v in values.items() if not math.isnan(v)})
+                          values={k: v for k, v in values.items() if not is_missing(k, v)})
 
     def best(self, direction: str = "max", objective: str | None = None) -> tuple[Architecture, float]:
         """The table's best architecture by ``objective`` (default: the first), maximised or
@@ -83,6 +94,7 @@ class TabularEvaluator:
         name = objective or self.objective
         if name not in self.dataset.metrics:
             raise DataFormatError(f"no column {name!r} in the dataset", field=name)
-        values = self.dataset.metrics[name]
+        values = np.array([math.nan if is_missing(name, float(v)) else float(v)
+                           for v in self.dataset.metrics[name]])
         row = int(np.nanargmax(values) if direction == "max" else np.nanargmin(values))
         return self.dataset.archs[row], float(values[row])

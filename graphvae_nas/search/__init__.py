@@ -19,6 +19,7 @@ _EXPORTS = {
     "History": "graphvae_nas.search.strategies",
     "SurrogateStrategy": "graphvae_nas.search.strategies",
     "LocalSearch": "graphvae_nas.search.strategies",
+    "NSGA2Evolution": "graphvae_nas.search.strategies",
     "Proposal": "graphvae_nas.search.strategies",
     "RandomSearch": "graphvae_nas.search.strategies",
     "RegularizedEvolution": "graphvae_nas.search.strategies",
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from graphvae_nas.search.strategies import (
         History,
         LocalSearch,
+        NSGA2Evolution,
         Proposal,
         RandomSearch,
         RegularizedEvolution,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphvae_nas.errors import GraphVAENASError
-from graphvae_nas.search.acquisition import DEFAULT_ACQUISITION, acquisition_names
+from graphvae_nas.search.acquisition import DEFAULT_ACQUISITION, all_acquisition_names
 
 REMOVED_OPTIONS = {
     "rerank": "decode mode always chooses among the decoded candidates by the acquisition "
@@ -49,6 +49,17 @@ class EvolutionConfig:
 
 
 @dataclass(frozen=True)
+class NSGA2Config:
+    population_size: int = 20
+    tournament: int = 2
+
+    def validate(self) -> None:
+        _check(self.population_size >= 2, "population_size", "must be >= 2")
+        _check(1 <= self.tournament <= self.population_size, "tournament",
+               "must be between 1 and population_size")
+
+
+@dataclass(frozen=True)
 class SurrogateConfig:
     """What every surrogate strategy has: random start, target transform, acquisition."""
 
@@ -61,8 +72,8 @@ class SurrogateConfig:
 
     def validate(self) -> None:
         _check(self.n_init >= 1, "n_init", "must be >= 1")
-        _check(self.acquisition in acquisition_names(1), "acquisition",
-               f"must be one of {', '.join(acquisition_names(1))}, got {self.acquisition!r}")
+        _check(self.acquisition in all_acquisition_names(), "acquisition",
+               f"must be one of {', '.join(all_acquisition_names())}, got {self.acquisition!r}")
         _check(self.ucb_beta > 0, "ucb_beta", "must be > 0")
         _check(self.mc_samples >= 1, "mc_samples", "must be >= 1")
         _check(self.pool_shortlist >= 1, "pool_shortlist", "must be >= 1")

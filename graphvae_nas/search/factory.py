@@ -19,6 +19,7 @@ from graphvae_nas.search.configs import (
     BOPoolConfig,
     EmptyConfig,
     EvolutionConfig,
+    NSGA2Config,
     make_config,
 )
 from graphvae_nas.spaces import SearchSpace
@@ -55,6 +56,12 @@ def _evolution(config: EvolutionConfig, context):
     from graphvae_nas.search.strategies import RegularizedEvolution
 
     return RegularizedEvolution(config.population_size, config.sample_size)
+
+
+def _nsga2(config: NSGA2Config, context):
+    from graphvae_nas.search.strategies import NSGA2Evolution
+
+    return NSGA2Evolution(config.population_size, config.tournament)
 
 
 def _local(config, context):
@@ -106,7 +113,10 @@ def needs_vae(name: str) -> bool:
 
 register_strategy("random", StrategyEntry(EmptyConfig, _random, description="uniform samples"))
 register_strategy("evolution", StrategyEntry(EvolutionConfig, _evolution,
-                                             description="regularised (aging) evolution"))
+                                             description="regularised (aging) evolution "
+                                                         "(over Pareto rank with several objectives)"))
+register_strategy("nsga2", StrategyEntry(NSGA2Config, _nsga2,
+                                         description="NSGA-II: non-dominated sorting and crowding"))
 register_strategy("local", StrategyEntry(EmptyConfig, _local, description="local search"))
 register_strategy("bo", StrategyEntry(BOConfig, _latent("build_bo"), needs_vae=True,
                                       description="latent BO, candidates decoded"))

@@ -11,6 +11,9 @@ acquisition, and a seeded torch generator shared by the round's generators in or
 * :class:`MutationGenerator` offers the neighbours and random two-step mutations of the best
   architectures so far;
 * :class:`UnionGenerator` combines several.
+
+"Best" is by value with one objective and by NSGA-II's order (Pareto rank, then crowding
+distance: :func:`graphvae_nas.search.pareto.leaders`) with several.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import torch
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.latent import LatentSpace
+from graphvae_nas.search.pareto import leaders
 from graphvae_nas.search.strategies.base import History
 from graphvae_nas.spaces import SearchSpace
 
@@ -78,9 +82,9 @@ class PoolGenerator:
 
 
 class MutationGenerator:
-    """The neighbours (``space.neighbours``) of the ``top`` best architectures so far by the
-    first objective, then ``mutations`` random two-step mutations of them (``space.mutate``,
-    seeded by the round), as BANANAS's mutation candidates."""
+    """The neighbours (``space.neighbours``) of the ``top`` best architectures so far (NSGA-II
+    order with several objectives), then ``mutations`` random two-step mutations of them
+    (``space.mutate``, seeded by the round), as BANANAS's mutation candidates."""
 
     def __init__(self, space: SearchSpace, *, top: int = 10, mutations: int = 200) -> None:
         if top < 1 or mutations < 0:
@@ -93,7 +97,7 @@ class MutationGenerator:
         return {"name": "mutation", "top": self.top, "mutations": self.mutations}
 
     def candidates(self, round: Round) -> list[Architecture]:
-        order = round.Y[:, 0].argsort(descending=True, stable=True)[:self.top].tolist()
+        order = leaders(round.Y, self.top)
         parents = [round.archs[i] for i in order]
         found = [n for p in parents for n in self.space.neighbours(p)]
         rng = random.Random(round.seed)
@@ -113,6 +117,12 @@ class DecodeGenerator:
     * ``neighbourhood`` points drawn around the latent means of the ``neighbourhood_top`` best
       architectures (Gaussian, std ``neighbourhood_scale`` x the box's sides);
     * ``explore`` points uniform in the box.
+
+    With several objectives the acquisition (qLogNEHVI) is not optimised over the box: its
+    gradient-based optimisation cost about a minute a round at 150 observations on two CPU
+    cores (over 10 s per proposal), so the candidates are the decodes around the leading
+    architectures (NSGA-II order: the Pareto front first) and uniform in the box, and
+    qLogNEHVI chooses among them.
     """
 
     def __init__(self, latent: LatentSpace, *, optimise: bool = True, samples: int = 10,
@@ -165,13 +175,13 @@ class DecodeGenerator:
     def candidates(self, round: Round) -> list[Architecture]:
         bounds = self.latent.bounds
         x = self.latent.means(round.archs)
-        y = round.Y[:, 0]
+        best = leaders(round.Y, self.neighbourhood_top)
         generator = round.generator
         parts = []
-        if self.optimise:
-            parts.append(self._optimised_points(round, x[y.argmax()]))
+        if self.optimise and round.Y.shape[-1] == 1:
+            parts.append(self._optimised_points(round, x[best[0]]))
         if self.neighbourhood:
-            top = x[y.argsort(descending=True, stable=True)[:self.neighbourhood_top]]
+            top = x[best]
             centres = top[torch.arange(self.neighbourhood) % len(top)]
             spread = self.neighbourhood_scale * (bounds[1] - bounds[0])
             parts.append(centres + spread * torch.randn(centres.shape, generator=generator,

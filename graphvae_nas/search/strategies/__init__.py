@@ -7,10 +7,11 @@ from graphvae_nas.search.strategies.base import (
 )
 from graphvae_nas.search.strategies.baselines import (
            LocalSearch,
+           NSGA2Evolution,
            RandomSearch,
            RegularizedEvolution,
 )
 from graphvae_nas.search.strategies.surrogate import SurrogateStrategy
 
-__all__ = ["History", "LocalSearch", "Proposal", "RandomSearch", "RegularizedEvolution",
+__all__ = ["History", "LocalSearch", "NSGA2Evolution", "Proposal", "RandomSearch", "RegularizedEvolution",
            "Strategy", "SurrogateStrategy", "random_unseen"]

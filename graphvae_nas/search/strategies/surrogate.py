@@ -2,8 +2,9 @@
 
 Each round after ``n_init`` random architectures: the objective values of the evaluated
 architectures (replaced per column by the normal quantiles of their ranks with ``copula``)
-fit the surrogate; the acquisition is built on it; the generators offer candidates; the
-``pool_shortlist`` best candidates by the acquisition's analytic counterpart go to the greedy
+fit the surrogate (one output per objective); the acquisition is built on it (qLogNEHVI
+for several objectives, see :mod:`graphvae_nas.search.acquisition`); the generators offer
+candidates; the ``pool_shortlist`` best candidates (at most 100 with several objectives) by the acquisition's analytic counterpart go to the greedy
 batch selection of ``optimize_acqf_discrete``. When fewer than ``n`` candidates come, random
 unevaluated architectures fill the batch (with ``fallback``). Every round runs under a torch
 seed drawn from the study's generator, so the strategy is a function of the history and that
@@ -20,9 +21,11 @@ import torch
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.acquisition import (
     DEFAULT_ACQUISITION,
+    MULTI_OBJECTIVE_SHORTLIST,
     AcquisitionOptions,
     make_acquisition,
     make_prefilter,
+    resolve_acquisition,
 )
 from graphvae_nas.search.generators import CandidateGenerator, Round, UnionGenerator
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
@@ -93,7 +96,8 @@ class SurrogateStrategy:
                 Y = gaussian_copula(Y)
             model = self.surrogate.fit(archs, Y)
             X = self.surrogate.featurize(archs)
-            acq = make_acquisition(self.acquisition, model, X, Y, options=self.acquisition_options)
+            acq = make_acquisition(self._acquisition(Y), model, X, Y,
+                                   options=self.acquisition_options)
             state = Round(history, n, seed, archs, Y, X, model, acq,
                           torch.Generator().manual_seed(seed))
             candidates = self.generator.candidates(state)
@@ -105,6 +109,11 @@ class SurrogateStrategy:
                                  exclude=taken, tag=f"{self.name}-random-fallback")
         return out
 
+    def _acquisition(self, Y: torch.Tensor) -> str:
+        """The acquisition for ``Y``'s objective count (the default means qLogNEHVI with
+        several objectives)."""
+        return resolve_acquisition(self.acquisition, Y.shape[-1])
+
     def _select(self, state: Round, candidates: list[Architecture]) -> list[Proposal]:
         """The batch acquisition over the candidates' features, after a cheap prefilter: the
         ``pool_shortlist`` best by the analytic counterpart (one posterior for all of them), so
@@ -112,12 +121,14 @@ class SurrogateStrategy:
         from botorch.optim import optimize_acqf_discrete
 
         features = self.surrogate.featurize(candidates)
-        if len(candidates) > self.pool_shortlist:
-            prefilter = make_prefilter(self.acquisition, state.model, state.X, state.Y,
+        shortlist = self.pool_shortlist if state.Y.shape[-1] == 1 else \
+            min(self.pool_shortlist, MULTI_OBJECTIVE_SHORTLIST)
+        if len(candidates) > shortlist:
+            prefilter = make_prefilter(self._acquisition(state.Y), state.model, state.X, state.Y,
                                        options=self.acquisition_options)
             with torch.no_grad():
                 scores = prefilter(features.unsqueeze(1))
-            keep = scores.topk(self.pool_shortlist).indices.sort().values
+            keep = scores.topk(shortlist).indices.sort().values
             candidates = [candidates[i] for i in keep.tolist()]
             features = features[keep]
         picked, _ = optimize_acqf_discrete(state.acquisition, q=min(state.n, len(candidates)),

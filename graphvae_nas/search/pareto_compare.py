@@ -1,0 +1,193 @@
+"""Compare search strategies on a two-objective table by the hypervolume of the fronts they find.
+
+For each (strategy, seed) a :class:`~graphvae_nas.search.Study` searches the table for both
+objectives (e.g. ``cifar10_valid:max`` and ``hw_edgegpu_latency:min``). At each budget the run's
+*found front* is the Pareto front of its first ``budget`` trials; its hypervolume over the
+table's exact front's hypervolume (both from the fixed reference point of
+:mod:`graphvae_nas.search.pareto`) is the *hypervolume ratio*. The *report ratio* recomputes it
+with a report column in place of the first objective (e.g. ``cifar10_test``): the found front's
+architectures (chosen by validation) scored by test accuracy, over the exact front of the table
+by test accuracy.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphvae_nas.search.objectives import Objective, as_objectives
+from graphvae_nas.search.pareto import (
+    front_hypervolume,
+    raw_front,
+    reference_point,
+    table_front,
+)
+from graphvae_nas.threads import DEFAULT_THREADS
+
+_STATE: dict[str, Any] = {}
+
+
+@dataclass
+class ParetoSpec:
+    """A dataset file, strategies, two objectives, a report column standing in for the first
+    objective, seeds, the largest budget, the batch size and the VAE of the BO strategies."""
+
+    dataset: str
+    strategies: Sequence[str]
+    objectives: Sequence[str] = ("cifar10_valid:max", "hw_edgegpu_latency:min")
+    report: str = "cifar10_test"
+    seeds: int = 30
+    first_seed: int = 0
+    budget: int = 150
+    batch_size: int = 5
+    model: str | None = None
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    threads_per_worker: int = DEFAULT_THREADS
+
+
+def report_objectives(spec: ParetoSpec) -> tuple[Objective, ...]:
+    """The objectives with the report column in place of the first (same direction)."""
+    objectives = as_objectives(spec.objectives)
+    return (Objective(spec.report, objectives[0].direction), *objectives[1:])
+
+
+def _init_worker(spec: ParetoSpec) -> None:
+    import torch
+
+    from graphvae_nas.datasets import load_dataset
+    from graphvae_nas.evaluation import TabularEvaluator
+
+    torch.set_num_threads(spec.threads_per_worker)
+    dataset = load_dataset(spec.dataset, verify=False)
+    objectives = as_objectives(spec.objectives)
+    _STATE.update(spec=spec, dataset=dataset, objectives=objectives,
+                  evaluator=TabularEvaluator(dataset, [o.name for o in objectives],
+                                             report=[spec.report]))
+    if spec.model and any(needs_model(s) for s in spec.strategies):
+        from graphvae_nas.vae.persistence import load_model
+
+        _STATE["model"], _ = load_model(spec.model, space=dataset.space)
+
+
+def needs_model(name: str) -> bool:
+    from graphvae_nas.search.factory import needs_vae
+
+    return needs_vae(name)
+
+
+def _run_one(job: tuple[str, int]) -> dict[str, Any]:
+    from graphvae_nas.search import Study, make_strategy
+
+    name, seed = job
+    spec: ParetoSpec = _STATE["spec"]
+    dataset = _STATE["dataset"]
+    strategy = make_strategy(name, model=_STATE.get("model"),
+                             model_name=Path(spec.model or "").name, candidates=dataset.archs,
+                             space=dataset.space, **spec.options.get(name, {}))
+    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed,
+                  objectives=_STATE["objectives"])
+    start = time.perf_counter()
+    study.optimize(spec.budget, batch_size=spec.batch_size)
+    return {"strategy": name, "seed": seed, "seconds": time.perf_counter() - start,
+            "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
+            "values": [t.evaluation.values for t in study.trials],
+            "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
+            "counters": dict(study.stats.strategy)}
+
+
+def run_pareto_comparison(spec: ParetoSpec, workers: int = 1,
+                          on_run: Callable[[dict[str, Any]], None] | None = None,
+                          jobs: Sequence[tuple[str, int]] | None = None) -> list[dict[str, Any]]:
+    """One run per (strategy, seed) in ``workers`` processes (``jobs``: those pairs, default
+    every strategy for every seed, seed by seed); ``on_run`` sees each as it ends (e.g. to
+    append it to a file, so an interrupted comparison keeps what it finished)."""
+    if jobs is None:
+        jobs = [(name, seed) for seed in range(spec.first_seed, spec.first_seed + spec.seeds)
+                for name in spec.strategies]
+    if not jobs:
+        return []
+    runs = []
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        for future in as_completed([pool.submit(_run_one, job) for job in jobs]):
+            run = future.result()
+            runs.append(run)
+            if on_run is not None:
+                on_run(run)
+    return runs
+
+
+@dataclass(frozen=True)
+class TrueFronts:
+    """The table's exact fronts and hypervolumes, by the objectives and by the report."""
+
+    objectives: tuple[Objective, ...]
+    report_objectives: tuple[Objective, ...]
+    front: list
+    report_front: list
+    hypervolume: float
+    report_hypervolume: float
+    reference: dict[str, float]
+    report_reference: dict[str, float]
+
+
+def true_fronts(dataset, spec: ParetoSpec) -> TrueFronts:
+    objectives = as_objectives(spec.objectives)
+    reported = report_objectives(spec)
+    ref, report_ref = reference_point(objectives), reference_point(reported)
+    front, report_front = table_front(dataset, objectives), table_front(dataset, reported)
+    return TrueFronts(objectives, reported, front, report_front,
+                      front_hypervolume(objectives, [v for _, v in front], ref),
+                      front_hypervolume(reported, [v for _, v in report_front], report_ref),
+                      ref.values, report_ref.values)
+
+
+def ratios_at(run: dict[str, Any], budget: int, truth: TrueFronts) -> tuple[float, float]:
+    """The run's hypervolume ratio and report ratio after ``budget`` trials."""
+    from graphvae_nas.search.pareto import ReferencePoint
+
+    values = run["values"][:budget]
+    front = raw_front(truth.objectives, values)
+    found = front_hypervolume(truth.objectives, [values[i] for i in front],
+                              ReferencePoint(truth.reference, "fixed"))
+    first, report = truth.objectives[0].name, truth.report_objectives[0].name
+    rows = []
+    for i in front:
+        if run["report"][i] is not None:
+            rows.append({**{k: v for k, v in values[i].items() if k != first},
+                         report: run["report"][i]})
+    found_report = front_hypervolume(truth.report_objectives, rows,
+                                     ReferencePoint(truth.report_reference, "fixed"))
+    return found / truth.hypervolume, found_report / truth.report_hypervolume
+
+
+def summarise_pareto(runs: list[dict[str, Any]], budgets: Sequence[int],
+                     truth: TrueFronts) -> dict[str, Any]:
+    """Per strategy and budget: mean/std (population) of both ratios over its runs, the number
+    of runs, and the search overhead per proposal."""
+    table: dict[str, Any] = {}
+    for name in dict.fromkeys(r["strategy"] for r in runs):
+        mine = sorted((r for r in runs if r["strategy"] == name), key=lambda r: r["seed"])
+        row: dict[str, Any] = {"runs": len(mine)}
+        for b in budgets:
+            pairs = [ratios_at(r, b, truth) for r in mine]
+            hv, rep = [p[0] for p in pairs], [p[1] for p in pairs]
+            row[str(b)] = {"hv_ratio_mean": statistics.mean(hv),
+                           "hv_ratio_std": statistics.pstdev(hv) if len(hv) > 1 else 0.0,
+                           "report_ratio_mean": statistics.mean(rep),
+                           "report_ratio_std": statistics.pstdev(rep) if len(rep) > 1 else 0.0}
+        row["overhead_s_per_proposal"] = (sum(r["overhead_s"] for r in mine)
+                                          / max(sum(r["proposals"] for r in mine), 1))
+        table[name] = row
+    return table
+
+
+def read_runs(path: Path) -> list[dict[str, Any]]:
+    """The runs appended to a JSON-lines file (see ``on_run``)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
