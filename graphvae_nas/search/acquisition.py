@@ -112,6 +112,7 @@ def _ehvi(model, X, Y, options):
 
 @functools.cache
 def _marginal_model_class():
+    import torch
     from botorch.models.model import Model
     from botorch.posteriors.gpytorch import GPyTorchPosterior
     from gpytorch.distributions import MultitaskMultivariateNormal, MultivariateNormal
