@@ -300,7 +300,8 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
             shown = ", ".join(f"{o.name} {trial.evaluation.values[o.name]:.4g}" for o in objectives)
             print(f"  {space.format(trial.arch)}  {shown}")
     elif best is not None:
-        shown = [k for k in report if k in best.evaluation.metrics] or [k for k in best.evaluation.metrics if k != first.name]
+        shown = ([k for k in report if k in best.evaluation.metrics]
+                 or [k for k in best.evaluation.metrics if k != first.name])
         extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
               f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))
