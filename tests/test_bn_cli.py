@@ -201,3 +201,19 @@ def test_search_score_needs_a_bn_space_with_data(tmp_path, capsys) -> None:
                      "--budget", "12", "--out", tmp_path / "w")
     assert rc == 0, err     # --score defaults to bic
     assert _summary(tmp_path / "w")["objective"] == "bic"
+
+
+def test_local_search_climbs_and_restarts_on_bns(tmp_path) -> None:
+    """Hill climbing over bnlearn's arc moves restarts from a random DAG at each local optimum."""
+    from graphvae_nas.search import Study, make_strategy
+
+    csv_file = small_csv(tmp_path)
+    space = get_space(f"bn:data={csv_file}")       # 3 variables: 25 DAGs
+    study = Study(space, make_strategy("local", space=space), BNScoreEvaluator(space), seed=0)
+    study.optimize(25, batch_size=2)
+    tags = [t.tag for t in study.trials]
+    assert tags[0] == "restart" and tags.count("restart") >= 2 and "neighbour" in tags
+    for i, trial in enumerate(study.trials):     # each neighbour is one arc move from an earlier DAG
+        if trial.tag == "neighbour":
+            assert any(trial.arch in space.neighbours(t.arch) for t in study.trials[:i])
+    assert len({t.arch.canonical_hash for t in study.trials}) == 25
