@@ -95,9 +95,11 @@ def main() -> None:
     parser.add_argument("--model", help="bn VAE for bo (default: the space's cached default VAE)")
     parser.add_argument("--options", default="{}",
                         help='JSON {"strategy": {option: value}} of strategy options')
-    parser.add_argument("--runs", type=Path, default=Path("runs/bn_search.jsonl"),
-                        help="JSON lines of finished runs (appended to)")
+    parser.add_argument("--runs", type=Path, nargs="+", default=[Path("runs/bn_search.jsonl")],
+                        help="JSON lines of finished runs (appended to: the first file; all are "
+                             "read for the table, a (strategy, seed) kept once)")
     parser.add_argument("--summarise", action="store_true", help="only print the table of --runs")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table, not JSON")
     args = parser.parse_args()
 
     import torch
@@ -121,18 +123,47 @@ def main() -> None:
             else:
                 model, archs, path = default_model(space, progress=False)
                 vae = (model, path.name, archs)
-        args.runs.parent.mkdir(parents=True, exist_ok=True)
+        args.runs[0].parent.mkdir(parents=True, exist_ok=True)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name in names:
                 run = run_one(name, seed, space, evaluator, args.budget, args.batch_size,
                               vae if name in ("bo", "bo-gnn") else None, options.get(name, {}))
-                with args.runs.open("a") as handle:
+                with args.runs[0].open("a") as handle:
                     handle.write(json.dumps(run) + "\n")
                 best = max(o for o in run["objective"] if o is not None)
                 print(f"{name} seed {seed}: best {best:.4f} in {run['seconds']:.1f} s", file=sys.stderr)
-    runs = [json.loads(line) for line in args.runs.read_text().splitlines() if line.strip()]
-    print(json.dumps({"optimum": optimum, "tolerance": TOLERANCE, "budgets": budgets,
-                      "table": table(runs, budgets, optimum), "not_run": POOL_NOTE}, indent=2))
+    runs: dict[tuple[str, int], dict] = {}
+    for path in args.runs:
+        for line in path.read_text().splitlines():
+            if line.strip():
+                run = json.loads(line)
+                runs.setdefault((run["strategy"], run["seed"]), run)
+    rows = table(list(runs.values()), budgets, optimum)
+    if args.markdown:
+        print(markdown(rows, budgets, optimum))
+    else:
+        print(json.dumps({"optimum": optimum, "tolerance": TOLERANCE, "budgets": budgets,
+                          "table": rows, "not_run": POOL_NOTE}, indent=2))
+
+
+def markdown(rows: dict, budgets: list[int], optimum: float) -> str:
+    """The table as Markdown: best BIC mean +/- std and runs at the optimum per budget."""
+    head = (["strategy", "seeds"] + [f"best BIC @{b} (at optimum)" for b in budgets]
+            + ["median evaluations to the optimum", "overhead s/proposal"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, row in rows.items():
+        cells = [name, str(row["seeds"])]
+        for b in budgets:
+            cell = row[str(b)]
+            short = cell["runs_long_enough"] < row["seeds"]
+            cells.append("-" if short else f"{cell['mean']:.1f} +/- {cell['std']:.1f} "
+                                           f"({round(cell['fraction_found_optimum'] * row['seeds'])}/{row['seeds']})")
+        median = row["median_queries_to_optimum"]
+        cells.append("not reached" if median == float("inf") else f"{median:g}")
+        cells.append(f"{row['overhead_s_per_proposal']:.2g}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append(f"| bo-pool | - | {POOL_NOTE.split(': ', 1)[1]} |")
+    return f"optimum {optimum:.4f}\n" + "\n".join(lines)
 
 
 if __name__ == "__main__":
