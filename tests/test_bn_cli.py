@@ -10,6 +10,7 @@ from shared_data import DATA
 
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.evaluation.bic import BNScoreEvaluator
+from graphvae_nas.spaces import get_space
 
 ASIA_FILE = DATA / "bn" / "asia.csv"
 needs_asia = pytest.mark.skipif(not ASIA_FILE.is_file(), reason=f"{ASIA_FILE} not found (../shared/data)")
@@ -115,3 +116,97 @@ def test_dvae_bn_lines_import_through_the_dvae_reader(capsys, tmp_path: Path) ->
     dataset = load_dataset(out)
     assert [dataset.native(i) for i in range(2)][1] == "[A][S][T|A][L|S][B|S][E|T:L][X|E][D|B:E]"
     assert dataset.metrics["bic"].tolist() == [-12000.5, -11109.7419]
+
+
+# ------------------------------------------------------------------------ search scored on data
+@pytest.fixture()
+def private_vae_cache(tmp_path, monkeypatch) -> Path:
+    """A bn search that falls back to the default VAE writes to a private cache."""
+    cache = tmp_path / "vae-cache"
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(cache))
+    return cache
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+@needs_asia
+@pytest.mark.parametrize("strategy", ["local", "evolution"])
+def test_search_scores_each_bn_on_the_data(strategy, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    rc, stdout, err = run(capsys, "search", "--space", f"bn:data={ASIA_FILE}", "--score", "bic",
+                          "--strategy", strategy, "--budget", "60", "--seed", "3", "--out", out)
+    assert rc == 0, err
+    summary = _summary(out)
+    assert summary["objective"] == "bic" and summary["objectives"] == [{"name": "bic", "direction": "max"}]
+    assert summary["evaluator"]["kind"] == "bn-score" and summary["trials"] == 60
+    assert summary["empty_graph_score"] == pytest.approx(-15222.9373, abs=1e-4)
+    best = summary["best"]
+    assert best["objective"] > summary["empty_graph_score"] + 1000   # learned real dependencies
+    # the recorded best is the BIC of the printed structure, recomputed independently
+    evaluator = BNScoreEvaluator(get_space(f"bn:data={ASIA_FILE}"))
+    assert evaluator.score(evaluator.space.parse(best["arch"])) == pytest.approx(best["objective"])
+    assert best["arch"] in stdout and "bic" in stdout
+
+
+@needs_asia
+@pytest.mark.slow
+def test_search_bo_trains_and_caches_the_bn_default_vae(tmp_path, capsys, monkeypatch,
+                                                       private_vae_cache) -> None:
+    """No --model: bo trains the bn space's default VAE (here tiny: 300 graphs, 1 epoch), caches it
+    and decodes every proposal, each scored on the data; a second search reuses the file."""
+    pytest.importorskip("botorch")
+    from graphvae_nas.vae import default_model
+
+    monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
+    monkeypatch.setattr(default_model, "SAMPLE_SIZE", 300)
+    options = '{"n_init": 6, "explore": 40, "neighbourhood": 40, "raw_samples": 16, "num_restarts": 1}'
+    args = ["search", "--space", f"bn:data={ASIA_FILE}", "--score", "bdeu", "--strategy", "bo",
+            "--budget", "10", "--batch-size", "4", "--bo-options", options]
+    rc, _, err = run(capsys, *args, "--out", tmp_path / "a")
+    assert rc == 0, err
+    [model] = private_vae_cache.glob("vae-bn-*.pt")
+    summary = _summary(tmp_path / "a")
+    assert summary["model"] == str(model) and summary["trials"] == 10
+    assert summary["objective"] == "bdeu" and summary["evaluator"]["score"] == "bdeu"
+    records = [json.loads(line) for line in (tmp_path / "a" / "study.jsonl").read_text().splitlines()[1:]]
+    trials = [r for r in records if "trial" in r]
+    assert len(trials) == 10 and all(r["failure"] is None for r in trials)   # every decode a valid BN
+    assert sum(r["tag"] != "random-init" for r in trials) == 4
+    assert "training the default VAE of bn" in err
+    rc, _, err = run(capsys, *args, "--out", tmp_path / "b")
+    assert rc == 0 and "training the default VAE" not in err
+    assert list(private_vae_cache.glob("vae-bn-*.pt")) == [model]
+
+
+def test_search_score_needs_a_bn_space_with_data(tmp_path, capsys) -> None:
+    csv_file = small_csv(tmp_path)
+    rc, _, err = run(capsys, "search", "--space", "nb201", "--score", "bic", "--out", tmp_path / "x")
+    assert rc == 2 and "--space bn:data=FILE.csv" in err
+    rc, _, err = run(capsys, "search", "--space", "bn:variables=x,y,z", "--strategy", "random",
+                     "--out", tmp_path / "y")
+    assert rc == 2 and "bn:data=FILE.csv" in err
+    rc, _, err = run(capsys, "search", "--space", f"bn:data={csv_file}", "--objective", "acc",
+                     "--strategy", "random", "--out", tmp_path / "z")
+    assert rc == 2 and "the score 'bic'" in err
+    rc, _, err = run(capsys, "search", "--space", f"bn:data={csv_file}", "--strategy", "random",
+                     "--budget", "12", "--out", tmp_path / "w")
+    assert rc == 0, err     # --score defaults to bic
+    assert _summary(tmp_path / "w")["objective"] == "bic"
+
+
+def test_local_search_climbs_and_restarts_on_bns(tmp_path) -> None:
+    """Hill climbing over bnlearn's arc moves restarts from a random DAG at each local optimum."""
+    from graphvae_nas.search import Study, make_strategy
+
+    csv_file = small_csv(tmp_path)
+    space = get_space(f"bn:data={csv_file}")       # 3 variables: 25 DAGs
+    study = Study(space, make_strategy("local", space=space), BNScoreEvaluator(space), seed=0)
+    study.optimize(25, batch_size=2)
+    tags = [t.tag for t in study.trials]
+    assert tags[0] == "restart" and tags.count("restart") >= 2 and "neighbour" in tags
+    for i, trial in enumerate(study.trials):     # each neighbour is one arc move from an earlier DAG
+        if trial.tag == "neighbour":
+            assert any(trial.arch in space.neighbours(t.arch) for t in study.trials[:i])
+    assert len({t.arch.canonical_hash for t in study.trials}) == 25

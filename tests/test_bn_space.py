@@ -322,3 +322,58 @@ def test_neighbours_of_asia_and_mutate() -> None:
 def test_space_from_the_asia_data() -> None:
     space = get_space(f"bn:data={DATA / 'bn' / 'asia.csv'}")
     assert space.variables == ASIA and space == SPACE
+
+
+# ------------------------------------------------------------------------ decoding rules and the VAE
+def test_decoding_rules_are_labels_once() -> None:
+    from graphvae_nas.spaces.rules import LabelsOnceRules
+
+    rules = BayesianNetworkSpace(variables=ASIA, max_parents=2).decoding_rules()
+    assert isinstance(rules, LabelsOnceRules)
+    assert rules.labels == ASIA and rules.max_parents == 2 and rules.max_nodes == 10
+
+
+def _bn_vae(space, seed: int = 0):
+    import torch
+
+    from graphvae_nas.vae.config import VAEConfig
+    from graphvae_nas.vae.model import GraphVAE
+
+    torch.manual_seed(seed)
+    return GraphVAE(space, VAEConfig(hidden_size=32, latent_size=8))
+
+
+def _invalid(space, decoded) -> int:
+    return sum(a is None or not space.is_valid(a) for a in decoded)
+
+
+@pytest.mark.parametrize("max_parents", [None, 2])
+def test_untrained_vae_decodes_only_valid_bns(max_parents) -> None:
+    import torch
+
+    space = BayesianNetworkSpace(variables=ASIA, max_parents=max_parents)
+    model = _bn_vae(space)
+    z = 3.0 * torch.randn(300, 8, generator=torch.Generator().manual_seed(1))
+    stochastic = model.decode_raw(z, generator=torch.Generator().manual_seed(2))
+    greedy = model.decode_raw(z, stochastic=False)
+    assert _invalid(space, stochastic + greedy) == 0
+    assert len({a.canonical_hash for a in stochastic}) > 250   # varied, not one collapsed graph
+
+
+def test_briefly_trained_vae_decodes_only_valid_bns() -> None:
+    import torch
+
+    from graphvae_nas.vae.trainer import TrainConfig, train_vae
+
+    space = BayesianNetworkSpace(variables=ASIA)
+    rng = random.Random(0)
+    train = [space.sample(rng) for _ in range(64)]
+    model = _bn_vae(space)
+    history = train_vae(model, train, TrainConfig(epochs=15, batch_size=16, lr=1e-2, seed=0,
+                                                  precision="fp32", progress=False))
+    assert history[-1]["loss"] < history[0]["loss"]
+    mu, _ = model.encode(train)
+    greedy = model.decode(mu, samples=1, stochastic=False)
+    prior = model.decode_raw(torch.randn(200, 8, generator=torch.Generator().manual_seed(3)),
+                             generator=torch.Generator().manual_seed(4))
+    assert _invalid(space, greedy) == 0 and _invalid(space, prior) == 0

@@ -1,7 +1,9 @@
 """``graphvae-nas search``: run (or resume) one search study.
 
-Two kinds of evaluation: look scores up in an imported benchmark table (``--dataset``), or
-train every proposed architecture for real on image data (no ``--dataset``). With no arguments
+Three kinds of evaluation: look scores up in an imported benchmark table (``--dataset``);
+score Bayesian-network structures on data (``--space bn:data=FILE.csv``, ``--score bic|bdeu``:
+each proposed structure is scored as it is proposed, no table); or train every proposed
+architecture for real on image data (neither). With no arguments
 at all it runs the embedded default: latent BO over NAS-Bench-201 cells, each trained on
 scikit-learn's handwritten digits on this machine's CPU or GPU.
 """
@@ -21,6 +23,8 @@ from graphvae_nas.locking import exclusive_lock
 
 TRAINING_DEFAULTS = {"budget": 24, "batch_size": 4, "report": "test_acc,test_f1"}
 TABULAR_DEFAULTS = {"budget": 150, "batch_size": 5}
+BN_DEFAULTS = {"budget": 200, "batch_size": 10}
+BN_SCORES = ("bic", "bdeu")
 STUDY_LOCK = ".lock"
 """The file in a study folder that a running search holds locked (the whole folder: the VAE it
 may train there, the store, summary.json and curve.png); the store itself also holds
@@ -43,24 +47,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "the strategies search for the Pareto front, bo/bo-pool with qLogNEHVI; "
                         "the summary holds the found front, its hypervolume and reference point, "
                         "and front.png)")
+    p.add_argument("--score", choices=BN_SCORES,
+                   help="Bayesian networks (--space bn:data=FILE.csv): score each proposed structure "
+                        "on the space's data by BIC or BDeu (default bic; the objective is named "
+                        "after the score and maximised)")
+    p.add_argument("--iss", type=positive_float, default=1.0,
+                   help="BDeu's imaginary (equivalent) sample size (with --score bdeu)")
     p.add_argument("--report", help="comma-separated columns to record, e.g. cifar10_test")
     p.add_argument("--cost", help="column of simulated evaluation cost")
     p.add_argument("--strategy", choices=available_strategies(), default="bo",
-                   help="bo: latent BO decoding new cells; bo-pool: latent BO over the table's "
-                        "cells; bo-gnn: decodes scored by a GNN ensemble; bananas: GNN ensemble "
-                        "over mutations; random, evolution, local: baselines")
+                   help="bo: latent BO decoding new architectures; bo-pool: latent BO over the "
+                        "table's architectures; bo-gnn: decodes scored by a GNN ensemble; bananas: "
+                        "GNN ensemble over mutations; nsga2: multi-objective evolution; random, "
+                        "evolution, local: baselines")
     p.add_argument("--model", help="trained VAE for bo / bo-pool / bo-gnn (default: a small VAE "
                                    "of the space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of the strategy\'s options (see graphvae_nas.search.configs), '
                         'e.g. \'{"acquisition": "ucb"}\'')
-    p.add_argument("--budget", type=positive_int, help="architectures to evaluate (150 tabular, 24 training)")
-    p.add_argument("--batch-size", type=positive_int, help="architectures proposed per round (5 tabular, 4 training)")
+    p.add_argument("--budget", type=positive_int,
+                   help="architectures to evaluate (150 tabular, 200 bn scoring, 24 training)")
+    p.add_argument("--batch-size", type=positive_int,
+                   help="architectures proposed per round (5 tabular, 10 bn scoring, 4 training)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the strategy (and of training)")
     p.add_argument("--out", help="results folder (default: runs/search-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
     p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
-    g = p.add_argument_group("real training (when no --dataset is given)")
+    g = p.add_argument_group("real training (no --dataset and not a bn space)")
     add_training_arguments(g)
     g.add_argument("--executor", choices=["serial", "ray"], default="serial",
                    help="ray: evaluate each round's proposals as Ray tasks (distributed extra)")
@@ -88,6 +101,36 @@ def _tabular_setup(args: argparse.Namespace):
     evaluator = TabularEvaluator(dataset, [o.name for o in _objectives(args)], report=report,
                                  cost=args.cost)
     return dataset.space, evaluator, dataset.archs
+
+
+def _mode(args: argparse.Namespace) -> str:
+    """How proposals are scored: ``table`` (--dataset), ``bn`` (a bn space scored on its data)
+    or ``training``."""
+    is_bn = bool(args.space) and args.space.split(":", 1)[0].strip() == "bn"
+    if args.dataset is not None:
+        if args.score is not None:
+            raise GraphVAENASError("--score scores Bayesian networks on data; it cannot be combined "
+                                   "with --dataset (a table of scores)")
+        return "table"
+    if args.score is not None and not is_bn:
+        raise GraphVAENASError("--score scores Bayesian-network structures: use it with "
+                               "--space bn:data=FILE.csv")
+    return "bn" if is_bn else "training"
+
+
+def _bn_setup(args: argparse.Namespace):
+    from graphvae_nas.evaluation.bic import BNScoreEvaluator
+    from graphvae_nas.spaces import get_space
+
+    space = get_space(args.space)
+    if space.data_path is None:
+        raise GraphVAENASError("a bn search scores structures on data: give the space as "
+                               "bn:data=FILE.csv (the CSV's header names the variables)")
+    score = args.score or "bic"
+    if args.objective and [o.name for o in _objectives(args)] != [score]:
+        raise GraphVAENASError(f"a bn search has one objective, the score {score!r}; leave "
+                               "--objective out or give --objective " + score)
+    return space, BNScoreEvaluator(space, score=score, iss=args.iss), None
 
 
 def _training_setup(args: argparse.Namespace):
@@ -135,7 +178,7 @@ def _strategy(args: argparse.Namespace, space, candidates):
 
         model, trained_on, path = default_model(space)
         candidates = candidates if candidates is not None else trained_on
-    options = {"n_init": 8} if args.dataset is None else {}
+    options = {"n_init": 8} if _mode(args) == "training" else {}
     options.update(bo_options)
     strategy = make_strategy(args.strategy, model=model, model_name=path.name,
                              candidates=candidates, space=space, **options)
@@ -160,13 +203,15 @@ def cmd_search(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else _default_out()
     if out.exists() and not out.is_dir():
         raise DataFormatError("is a file, not a folder", path=str(out))
-    training = args.dataset is None
-    defaults = TRAINING_DEFAULTS if training else TABULAR_DEFAULTS
+    mode = _mode(args)
+    defaults = {"training": TRAINING_DEFAULTS, "table": TABULAR_DEFAULTS, "bn": BN_DEFAULTS}[mode]
     budget = defaults["budget"] if args.budget is None else args.budget
     batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
-    if training:
+    if mode == "training":
         args.report = args.report or TRAINING_DEFAULTS["report"]
         space, evaluator, candidates = _training_setup(args)
+    elif mode == "bn":
+        space, evaluator, candidates = _bn_setup(args)
     else:
         space, evaluator, candidates = _tabular_setup(args)
     objectives = Study.resolve_objectives(evaluator, _objectives(args) or None)
@@ -181,14 +226,16 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
                budget: int, batch_size: int) -> None:
     from graphvae_nas.search import Study, StudyStore
 
-    training = args.dataset is None
+    mode = _mode(args)
     strategy, model_path = _strategy(args, space, candidates)
     with StudyStore(out / "study.jsonl",
                     Study.store_header(space, strategy, evaluator, args.seed, objectives),
                     resume=args.resume) as store:
         study = Study(space, strategy, evaluator, seed=args.seed, store=store, objectives=objectives)
         print(f"searching {space.name} with {args.strategy}: {budget} architectures, "
-              + ("scored by training on " + args.data if training else "looked up in " + str(args.dataset))
+              + {"training": f"scored by training on {args.data}",
+                 "table": f"looked up in {args.dataset}",
+                 "bn": f"scored by {args.score or 'bic'} on {getattr(space, 'data_path', None)}"}[mode]
               + f"; results in {out}/", file=sys.stderr)
         executor = _executor(args)
         start = time.perf_counter()
@@ -197,7 +244,7 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
         finally:
             if executor is not None:
                 executor.shutdown()
-    _write_results(args, out, space, study, evaluator, training, time.perf_counter() - start,
+    _write_results(args, out, space, study, evaluator, mode, time.perf_counter() - start,
                    model_path)
 
 
@@ -207,11 +254,11 @@ def _trial_summary(space, trial) -> dict:
             "info": trial.evaluation.info}
 
 
-def _front_summary(summary: dict, study, evaluator, training: bool) -> list[dict] | None:
+def _front_summary(summary: dict, study, evaluator, table: bool) -> list[dict] | None:
     """Add the found front's hypervolume and reference point (fixed for the documented
     objective pairs, else the worst values evaluated) to ``summary``; for a table also the
-    exact front's hypervolume and the ratio. Returns the exact front's values (None when
-    training)."""
+    exact front's hypervolume and the ratio. Returns the exact front's values (None without a
+    table)."""
     from graphvae_nas.search.pareto import front_hypervolume, reference_point, table_front
 
     objectives = study.objectives
@@ -221,7 +268,7 @@ def _front_summary(summary: dict, study, evaluator, training: bool) -> list[dict
     volume = front_hypervolume(objectives, found, ref)
     summary["reference_point"] = ref.to_dict()
     summary["hypervolume"] = volume
-    if training:
+    if not table:
         return None
     true_front = [values for _, values in table_front(evaluator.dataset, objectives)]
     true_volume = front_hypervolume(objectives, true_front, ref)
@@ -231,7 +278,7 @@ def _front_summary(summary: dict, study, evaluator, training: bool) -> list[dict
     return true_front
 
 
-def _write_results(args, out: Path, space, study, evaluator, training: bool, seconds: float,
+def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds: float,
                    model_path: Path | None) -> None:
     objectives = study.objectives
     first = objectives[0]
@@ -257,14 +304,17 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
                      for t in study.trials if t.objective is None],
     })
     true_front = None
-    if not training:
+    if mode == "bn":
+        # the structure without arcs, the baseline every learned network should beat
+        summary["empty_graph_score"] = evaluator.score(space.from_masks([0] * space.num_variables))
+    if mode == "table":
         optima = {o.name: evaluator.best(o.direction, o.name)[1] for o in objectives}
         if front is None:
             summary["table_optimum"] = optima[first.name]
         else:
             summary["table_optima"] = optima
     if front is not None:
-        true_front = _front_summary(summary, study, evaluator, training)
+        true_front = _front_summary(summary, study, evaluator, table=mode == "table")
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if front is not None and len(objectives) == 2:
         try:
@@ -274,7 +324,8 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
                         str(out / "front.png"), title=f"{len(study.trials)} queries")
         except ImportError as exc:
             print(f"no front plot: {exc}", file=sys.stderr)
-    _plot_curve(out / "curve.png", study, first.name, report[0] if report else None, training,
+    _plot_curve(out / "curve.png", study, first.name, report[0] if report else None,
+                mode == "training",
                 minimize=first.direction == "min")
     if model_path is not None:
         print(f"latent BO used the VAE {model_path}", file=sys.stderr)
@@ -285,7 +336,8 @@ def _write_results(args, out: Path, space, study, evaluator, training: bool, sec
             shown = ", ".join(f"{o.name} {trial.evaluation.values[o.name]:.4g}" for o in objectives)
             print(f"  {space.format(trial.arch)}  {shown}")
     elif best is not None:
-        shown = [k for k in report if k in best.evaluation.metrics] or list(best.evaluation.metrics)
+        shown = ([k for k in report if k in best.evaluation.metrics]
+                 or [k for k in best.evaluation.metrics if k != first.name])
         extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
               f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))

@@ -126,8 +126,8 @@ def load_bn_data(space: BayesianNetworkSpace, data: DiscreteData | str | Path | 
 class BNScoreEvaluator:
     """Scores BN structures of ``space`` on discrete data (an :class:`Evaluator`).
 
-    The objective is the score itself (larger is better for all three), also recorded as the
-    metric named after the score (``bic``, ``bdeu`` or ``loglik``).
+    The objective is the score itself (larger is better for all three), named after the score
+    (``bic``, ``bdeu`` or ``loglik``: :attr:`objective`) and also recorded as that metric.
     """
 
     def __init__(self, space: BayesianNetworkSpace, data: DiscreteData | str | Path | None = None,
@@ -136,6 +136,7 @@ class BNScoreEvaluator:
         self.data = load_bn_data(space, data)
         self.scores = FamilyScores(self.data, score, iss)
         self.score_name = score
+        self.objective = score
 
     def spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "bn-score", "score": self.score_name, "data": self.data.path,
@@ -158,4 +159,4 @@ class BNScoreEvaluator:
             value = self.score(arch)
         except ArchitectureError as exc:
             return Evaluation(None, failure=str(exc))
-        return Evaluation(value, {self.score_name: value})
+        return Evaluation(value, {self.score_name: value}, values={self.score_name: value})

@@ -25,6 +25,9 @@ apart by their first characters):
 * ``matrix``: the 0/1 adjacency matrix in variable order, row = parent, column = child, written
   as D-VAE's flat string (``n * n`` digits, row-major, single spaces).
 
+A VAE of this space decodes valid BNs by construction: :meth:`BayesianNetworkSpace.decoding_rules`
+are :class:`~graphvae_nas.spaces.rules.LabelsOnceRules` (each variable once, ``max_parents``).
+
 Sampling (the documented generator): a uniformly random variable order, then every pair
 ``(earlier, later)`` of that order is an arc with probability ``arc_prob``; with
 ``max_parents = k`` each node's parent set is drawn from that distribution conditioned on at
@@ -39,7 +42,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +57,9 @@ from graphvae_nas.spaces.base import (
     register_space,
 )
 from graphvae_nas.spaces.constraints import GenerationConstraints
+
+if TYPE_CHECKING:
+    from graphvae_nas.spaces.rules import LabelsOnceRules
 
 FORMATS = ("bnlearn", "dvae", "matrix")
 """The native formats, for :meth:`BayesianNetworkSpace.parse_as` and ``format_as``."""
@@ -302,14 +308,22 @@ class BayesianNetworkSpace(SpaceBase):
                     f"bn: {name!r} has {parents[v]} parents > max_parents={self.max_parents}")
 
     def generation_constraints(self) -> GenerationConstraints:
-        """Input, the ``n`` variables, output; arcs between variables and input edges free,
-        output joined to the loose ends. What this cannot say (each variable exactly once; an
-        input edge exactly when a node has no parents; ``max_parents``) is checked on the
-        decoded result until decoders take the space's decoding rules."""
+        """The static node layout: input, ``n`` variable positions (any variable), output;
+        arcs between variables and input edges free, output joined to the loose ends. It cannot
+        say "each variable exactly once", "an input edge exactly when a node has no parents" or
+        ``max_parents``; decoders use :meth:`decoding_rules`, which do, so this layout is only
+        a description (e.g. for tools that want per-position masks)."""
         n = self.num_variables
         types = [[INPUT]] + [list(self.variables)] * n + [[OUTPUT]]
         return GenerationConstraints.fixed(
             self.vocabulary, types, free_edges=[(s, d) for d in range(1, n + 1) for s in range(d)])
+
+    def decoding_rules(self) -> LabelsOnceRules:
+        """Each variable exactly once, any DAG over them, at most ``max_parents`` parents
+        (:class:`~graphvae_nas.spaces.rules.LabelsOnceRules`): every decode is a valid BN."""
+        from graphvae_nas.spaces.rules import LabelsOnceRules
+
+        return LabelsOnceRules(self.vocabulary, self.variables, self.max_parents)
 
     # ------------------------------------------------------------------ formats
     def parse(self, text: str) -> Architecture:

@@ -1,0 +1,170 @@
+"""Search strategies on the Asia BN's BIC (D-VAE's second task), over seeds; prints JSON.
+
+Every strategy runs the same :class:`~graphvae_nas.search.Study` harness against the same
+:class:`~graphvae_nas.evaluation.bic.BNScoreEvaluator` (BIC on ``asia.csv``, scored as each
+structure is proposed; no table). Strategies: random search, regularised evolution, local search
+(hill climbing over bnlearn's arc moves, restarting from a random DAG at each local optimum),
+BANANAS (GNN ensemble on mutations) and latent BO in decode mode (the bn space's default VAE,
+trained and cached on first use, unless ``--model`` is given). ``bo-pool`` is not run: it picks
+from a finite pool of candidates, and the 8-variable space has 7.8e11 DAGs, so any pool is a
+sample and searching it is a different, smaller problem.
+
+Each (strategy, seed) runs to the largest budget once; the smaller budgets are prefixes of the
+same run (the strategies do not know the budget). The rows: mean/std of the best BIC at each
+budget, how many runs reached the exact optimum's score (``bn exact``: -11107.2933, any DAG of
+its equivalence class; compared to 1e-6), the median evaluations to it (runs that never reach
+it count as infinite), and the search overhead per proposal. Runs are appended to ``--runs`` as
+they finish, so a run cut short keeps what it did and ``--summarise`` rebuilds the table::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_bn_search.py --data ../shared/data/bn/asia.csv \\
+        --strategies random,evolution,local --seeds 30 --budget 500 --runs runs/bn_search.jsonl
+    python benchmarks/bench_bn_search.py --data ../shared/data/bn/asia.csv --summarise \\
+        --runs runs/bn_search.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
+from graphvae_nas.search.compare import summarise  # noqa: E402
+from graphvae_nas.search.objectives import Objective  # noqa: E402
+from graphvae_nas.spaces import get_space  # noqa: E402
+
+POOL_NOTE = ("bo-pool: not possible; it chooses from a finite candidate pool, and the "
+             "8-variable space has 7.8e11 DAGs (any pool is a sample, a different problem)")
+TOLERANCE = 1e-6
+
+
+def exact_optimum(evaluator: BNScoreEvaluator) -> float:
+    """The DP optimum's score (Silander & Myllymaki) on the evaluator's data."""
+    from graphvae_nas.evaluation.bn_exact import exact_optimum as solve
+
+    return solve(evaluator.space, evaluator.scores).score
+
+
+def run_one(name: str, seed: int, space, evaluator, budget: int, batch_size: int, vae,
+            options: dict) -> dict:
+    from graphvae_nas.search import Study, make_strategy
+
+    model, model_name, candidates = vae if vae is not None else (None, "", None)
+    strategy = make_strategy(name, model=model, model_name=model_name, candidates=candidates,
+                             space=space, **options)
+    study = Study(space, strategy, evaluator, seed=seed, objectives=[Objective(evaluator.objective)])
+    start = time.perf_counter()
+    study.optimize(budget, batch_size=batch_size)
+    objective = [t.objective for t in study.trials]
+    return {"strategy": name, "seed": seed, "budget": budget, "batch_size": batch_size,
+            "seconds": time.perf_counter() - start, "overhead_s": study.stats.overhead_s,
+            "proposals": study.stats.proposals, "direction": "max", "objective": objective,
+            "report": objective, "counters": dict(study.stats.strategy), "options": options}
+
+
+def table(runs: list[dict], budgets: list[int], optimum: float) -> dict:
+    """``summarise`` of the comparison module, the optimum loosened by the tolerance, with the
+    number of seeds and the fraction of runs reaching the optimum."""
+    rows = summarise(runs, budgets, optimum - TOLERANCE)
+    for name, row in rows.items():
+        found, total = (int(x) for x in row["found_optimum"].split("/"))
+        row["seeds"] = total
+        row["fraction_found_optimum"] = found / total
+        mine = [r for r in runs if r["strategy"] == name]
+        for b in budgets:
+            reached = sum(any(o is not None and o >= optimum - TOLERANCE for o in r["objective"][:b])
+                          for r in mine)
+            row[str(b)]["fraction_found_optimum"] = reached / len(mine)
+            row[str(b)]["runs_long_enough"] = sum(len(r["objective"]) >= b for r in mine)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="CSV of discrete data (asia.csv)")
+    parser.add_argument("--strategies", default="random,evolution,local,bananas,bo")
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=500, help="evaluations per run")
+    parser.add_argument("--budgets", default="100,200,500", help="budgets reported")
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--model", help="bn VAE for bo (default: the space's cached default VAE)")
+    parser.add_argument("--options", default="{}",
+                        help='JSON {"strategy": {option: value}} of strategy options')
+    parser.add_argument("--runs", type=Path, nargs="+", default=[Path("runs/bn_search.jsonl")],
+                        help="JSON lines of finished runs (appended to: the first file; all are "
+                             "read for the table, a (strategy, seed) kept once)")
+    parser.add_argument("--summarise", action="store_true", help="only print the table of --runs")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table, not JSON")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    space = get_space(f"bn:data={args.data}")
+    evaluator = BNScoreEvaluator(space, score="bic")
+    optimum = exact_optimum(evaluator)
+    budgets = [int(b) for b in args.budgets.split(",")]
+    if not args.summarise:
+        names = args.strategies.split(",")
+        options = json.loads(args.options)
+        vae = None
+        if any(n in ("bo", "bo-gnn") for n in names):
+            from graphvae_nas.vae.default_model import default_model, training_architectures
+            from graphvae_nas.vae.persistence import load_model
+
+            if args.model:
+                model, _ = load_model(args.model, space=space)
+                vae = (model, Path(args.model).name, training_architectures(space, 0))
+            else:
+                model, archs, path = default_model(space, progress=False)
+                vae = (model, path.name, archs)
+        args.runs[0].parent.mkdir(parents=True, exist_ok=True)
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            for name in names:
+                run = run_one(name, seed, space, evaluator, args.budget, args.batch_size,
+                              vae if name in ("bo", "bo-gnn") else None, options.get(name, {}))
+                with args.runs[0].open("a") as handle:
+                    handle.write(json.dumps(run) + "\n")
+                best = max(o for o in run["objective"] if o is not None)
+                print(f"{name} seed {seed}: best {best:.4f} in {run['seconds']:.1f} s", file=sys.stderr)
+    runs: dict[tuple[str, int], dict] = {}
+    for path in args.runs:
+        for line in path.read_text().splitlines():
+            if line.strip():
+                run = json.loads(line)
+                runs.setdefault((run["strategy"], run["seed"]), run)
+    rows = table(list(runs.values()), budgets, optimum)
+    if args.markdown:
+        print(markdown(rows, budgets, optimum))
+    else:
+        print(json.dumps({"optimum": optimum, "tolerance": TOLERANCE, "budgets": budgets,
+                          "table": rows, "not_run": POOL_NOTE}, indent=2))
+
+
+def markdown(rows: dict, budgets: list[int], optimum: float) -> str:
+    """The table as Markdown: best BIC mean +/- std and runs at the optimum per budget."""
+    head = (["strategy", "seeds"] + [f"best BIC @{b} (at optimum)" for b in budgets]
+            + ["median evaluations to the optimum", "overhead s/proposal"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, row in rows.items():
+        cells = [name, str(row["seeds"])]
+        for b in budgets:
+            cell = row[str(b)]
+            short = cell["runs_long_enough"] < row["seeds"]
+            cells.append("-" if short else f"{cell['mean']:.1f} +/- {cell['std']:.1f} "
+                                           f"({round(cell['fraction_found_optimum'] * row['seeds'])}/{row['seeds']})")
+        median = row["median_queries_to_optimum"]
+        cells.append("not reached" if median == float("inf") else f"{median:g}")
+        cells.append(f"{row['overhead_s_per_proposal']:.2g}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append(f"| bo-pool | - | {POOL_NOTE.split(': ', 1)[1]} |")
+    return f"optimum {optimum:.4f}\n" + "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
