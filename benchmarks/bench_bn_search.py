@@ -156,8 +156,9 @@ def markdown(rows: dict, budgets: list[int], optimum: float) -> str:
         for b in budgets:
             cell = row[str(b)]
             short = cell["runs_long_enough"] < row["seeds"]
+            found = round(cell["fraction_found_optimum"] * row["seeds"])
             cells.append("-" if short else f"{cell['mean']:.1f} +/- {cell['std']:.1f} "
-                                           f"({round(cell['fraction_found_optimum'] * row['seeds'])}/{row['seeds']})")
+                                           f"({found}/{row['seeds']})")
         median = row["median_queries_to_optimum"]
         cells.append("not reached" if median == float("inf") else f"{median:g}")
         cells.append(f"{row['overhead_s_per_proposal']:.2g}")
