@@ -42,15 +42,20 @@ MODEL_BASED = ("bo", "bo-pool", "bananas", "bo-gnn")
 DEFAULT_STRATEGIES = "random,evolution,local,bo,bo-pool,bananas,bo-gnn"
 
 
-def round_at_150(dataset, model_path: str, batch: int, names) -> dict[str, dict[str, float]]:
+def round_at_150(dataset, model_path: str, batch: int, names,
+                 objectives: tuple[str, ...] = ("cifar10_valid:max",)) -> dict[str, dict[str, float]]:
     """Seconds of one round (surrogate fit, acquisition, candidates, selection) of each
-    model-based strategy with 150 observations (the best of three rounds)."""
+    model-based strategy with 150 observations of ``objectives`` (the best of three rounds)."""
+    from graphvae_nas.search.objectives import as_objectives
+
     torch.set_num_threads(1)
     model, _ = load_model(model_path, space=dataset.space)
-    evaluator = TabularEvaluator(dataset, "cifar10_valid")
-    history = History(dataset.space)
+    specs = as_objectives(list(objectives))
+    evaluator = TabularEvaluator(dataset, [o.name for o in specs])
+    history = History(dataset.space, objective_specs=specs)
     for arch in random.Random(0).sample(dataset.archs, 150):
-        history.add(arch, evaluator.evaluate(arch).objective, "")
+        evaluation = evaluator.evaluate(arch)
+        history.add(arch, evaluation.objective, "", evaluation.values)
     result = {}
     for name in names:
         strategy = make_strategy(name, model=model, candidates=dataset.archs, space=dataset.space)
@@ -65,28 +70,9 @@ def round_at_150(dataset, model_path: str, batch: int, names) -> dict[str, dict[
 
 def round_at_150_pareto(dataset, model_path: str, batch: int, names,
                         latency: str = "hw_edgegpu_latency") -> dict[str, dict[str, float]]:
-    """Seconds of one two-objective round (accuracy vs ``latency``) of each BO strategy with
-    150 observations (the best of three rounds)."""
-    from graphvae_nas.search.objectives import as_objectives
-
-    torch.set_num_threads(1)
-    model, _ = load_model(model_path, space=dataset.space)
-    objectives = as_objectives(["cifar10_valid:max", f"{latency}:min"])
-    evaluator = TabularEvaluator(dataset, [o.name for o in objectives])
-    history = History(dataset.space, objective_specs=objectives)
-    for arch in random.Random(0).sample(dataset.archs, 150):
-        evaluation = evaluator.evaluate(arch)
-        history.add(arch, evaluation.objective, "", evaluation.values)
-    result = {}
-    for name in names:
-        strategy = make_strategy(name, model=model, candidates=dataset.archs, space=dataset.space)
-        times = []
-        for seed in range(3):
-            start = time.perf_counter()
-            strategy.propose(history, batch, random.Random(seed))
-            times.append(time.perf_counter() - start)
-        result[name] = {"round_s": min(times), "per_proposal_s": min(times) / batch, "batch": batch}
-    return result
+    """One two-objective round (accuracy vs ``latency``): :func:`round_at_150`."""
+    return round_at_150(dataset, model_path, batch, names,
+                        objectives=("cifar10_valid:max", f"{latency}:min"))
 
 
 def pareto_main(args, dataset, model: str) -> None:
