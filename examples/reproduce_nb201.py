@@ -13,8 +13,8 @@ CIFAR-100 / ImageNet16-120 columns work the same way
         [--bo-options '{"trust_region": 0.4}']
 
 ``nb201.jsonl``: see examples/build_nb201_dataset.py. Without --model the BO strategies use the
-library's default NB201 VAE (trained once on all 15,625 cells, about 130 s of CPU time with one
-thread, then cached).
+library's default NB201 VAE (trained once on all 15,625 cells, about 96 s with one thread
+on a quiet machine, then cached).
 Results of decode mode (``bo``) and pool mode (``bo-pool``) are labelled as such.
 """
 from __future__ import annotations

