@@ -37,7 +37,7 @@ from graphvae_nas.datasets import ArchitectureDataset, dvae_bn_split, load_datas
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
 from graphvae_nas.spaces import get_space, sample_distinct  # noqa: E402
 from graphvae_nas.vae import GraphVAE, VAEConfig  # noqa: E402
-from graphvae_nas.vae.evaluate import evaluate_vae  # noqa: E402
+from graphvae_nas.vae.evaluate import comparison_report, evaluate_vae  # noqa: E402
 from graphvae_nas.vae.persistence import load_model, save_model  # noqa: E402
 from graphvae_nas.vae.trainer import TrainConfig, train_vae  # noqa: E402
 
@@ -117,13 +117,7 @@ def main() -> None:
         reduced.append(f"time-boxed to {args.minutes:g} min ({len(history)} epochs)")
     result["reduced"] = reduced
 
-    print(f"\n{'':22s}{'recon':>8s}{'valid':>8s}{'unique':>8s}{'novel':>8s}{'RMSE':>8s}{'Pearson':>9s}")
-    for name, row in (("D-VAE (published)", DVAE_PUBLISHED), ("graphvae_nas (ours)", result)):
-        print(f"{name:22s}{100 * row['recon_acc']:7.2f}%{100 * row['validity']:7.2f}%"
-              f"{100 * row['uniqueness']:7.2f}%{100 * row['novelty']:7.2f}%"
-              f"{row['rmse']:8.3f}{row['pearson']:9.3f}")
-    met = {k: (result[k] >= v if op == ">=" else result[k] <= v) for k, (op, v) in TARGETS.items()}
-    print("targets met: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in met.items()))
+    print("\n" + "\n".join(comparison_report(DVAE_PUBLISHED, result, TARGETS)))
     if reduced:
         print("REDUCED run (not D-VAE's protocol): " + "; ".join(reduced))
     if history:

@@ -25,7 +25,7 @@ import torch
 from graphvae_nas.datasets import dvae_enas_split, read_dvae_enas
 from graphvae_nas.spaces import get_space
 from graphvae_nas.vae import GraphVAE, VAEConfig
-from graphvae_nas.vae.evaluate import evaluate_vae
+from graphvae_nas.vae.evaluate import comparison_report, evaluate_vae
 from graphvae_nas.vae.persistence import load_model, save_model
 from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
@@ -74,13 +74,7 @@ def main() -> None:
     result["train_minutes"] = train_minutes
     result["epochs"] = len(history)
 
-    print(f"\n{'':22s}{'recon':>8s}{'valid':>8s}{'unique':>8s}{'novel':>8s}{'RMSE':>8s}{'Pearson':>9s}")
-    for name, row in (("D-VAE (published)", DVAE_PUBLISHED), ("graphvae_nas (ours)", result)):
-        print(f"{name:22s}{100 * row['recon_acc']:7.2f}%{100 * row['validity']:7.2f}%"
-              f"{100 * row['uniqueness']:7.2f}%{100 * row['novelty']:7.2f}%"
-              f"{row['rmse']:8.3f}{row['pearson']:9.3f}")
-    met = {k: (result[k] >= v if op == ">=" else result[k] <= v) for k, (op, v) in TARGETS.items()}
-    print("targets met: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in met.items()))
+    print("\n" + "\n".join(comparison_report(DVAE_PUBLISHED, result, TARGETS)))
     if train_minutes is not None:
         print(f"training: {len(history)} epochs in {train_minutes:.1f} min; "
               f"generative evaluation {result['seconds']['generative_total']:.1f} s")

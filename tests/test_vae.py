@@ -375,3 +375,15 @@ def test_restore_best_ends_with_the_lowest_loss_weights_and_survives_resume(tmp_
     train_vae(plain, archs, TrainConfig(**{**config.__dict__, "epochs": 1, "restore_best": False}),
               checkpoint=tmp_path / "plain.ckpt")
     assert read_model_file(tmp_path / "plain.ckpt")["train"]["best"] is None
+
+
+def test_comparison_report_lists_both_rows_and_the_targets_met() -> None:
+    from graphvae_nas.vae.evaluate import comparison_report
+
+    published = {"recon_acc": 0.9996, "validity": 1.0, "uniqueness": 0.3726, "novelty": 1.0,
+                 "rmse": 0.384, "pearson": 0.92}
+    ours = {**published, "recon_acc": 0.5, "rmse": 0.30}
+    lines = comparison_report(published, ours, {"recon_acc": (">=", 0.999), "rmse": ("<=", 0.38)})
+    assert lines[1].startswith("D-VAE (published)") and "99.96%" in lines[1]
+    assert lines[2].startswith("graphvae_nas (ours)") and "50.00%" in lines[2]
+    assert lines[3] == "targets met: recon_acc NO, rmse yes"

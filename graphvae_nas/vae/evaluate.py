@@ -71,3 +71,17 @@ def evaluate_vae(model: GraphVAE, train: ArchitectureDataset, test: Architecture
         seconds["predictive"] = time.perf_counter() - start
     result["seconds"] = seconds
     return result
+
+
+def comparison_report(published: dict[str, float], ours: dict[str, Any],
+                      targets: dict[str, tuple[str, float]]) -> list[str]:
+    """Lines of a table of D-VAE's published generative metrics beside ``ours`` (from
+    :func:`evaluate_vae`), then which ``targets`` (``{metric: (">=" | "<=", value)}``) are met."""
+    lines = [f"{'':22s}{'recon':>8s}{'valid':>8s}{'unique':>8s}{'novel':>8s}{'RMSE':>8s}{'Pearson':>9s}"]
+    for name, row in (("D-VAE (published)", published), ("graphvae_nas (ours)", ours)):
+        lines.append(f"{name:22s}{100 * row['recon_acc']:7.2f}%{100 * row['validity']:7.2f}%"
+                     f"{100 * row['uniqueness']:7.2f}%{100 * row['novelty']:7.2f}%"
+                     f"{row['rmse']:8.3f}{row['pearson']:9.3f}")
+    met = {k: (ours[k] >= v if op == ">=" else ours[k] <= v) for k, (op, v) in targets.items()}
+    lines.append("targets met: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in met.items()))
+    return lines
