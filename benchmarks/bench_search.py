@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=5)
+    parser.add_argument("--runs", help="JSONL file that records every finished run; a rerun with "
+                        "the same file skips them (resume after an interruption)")
     parser.add_argument("--pareto", action="store_true",
                         help="benchmark multi-objective search (accuracy vs edge-GPU and Pixel 3 "
                              "latency; default strategies random,evolution,nsga2,bo,bo-pool)")
@@ -131,7 +133,7 @@ def main() -> None:
     spec = ComparisonSpec(args.dataset, names, seeds=args.seeds, budget=args.budget,
                           batch_size=args.batch_size, model=model)
     start = time.perf_counter()
-    runs = run_comparison(spec, workers=args.workers)
+    runs = run_comparison(spec, workers=args.workers, runs_path=args.runs)
     result["wall_s"] = time.perf_counter() - start
     result["workers"] = args.workers
     result["seeds"] = args.seeds

@@ -58,8 +58,10 @@ def main() -> None:
     spec = ComparisonSpec(args.dataset, strategies, seeds=args.seeds, budget=max(budgets),
                           batch_size=args.batch_size, objective=args.objective, report=args.report,
                           model=model, bo_options=json.loads(args.bo_options))
+    args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    runs = run_comparison(spec, workers=args.workers)
+    # every finished run lands in runs.jsonl at once; rerunning with the same --out resumes
+    runs = run_comparison(spec, workers=args.workers, runs_path=args.out / "runs.jsonl")
     wall = time.perf_counter() - start
     optimum = TabularEvaluator(dataset, args.objective).best()[1]
     table = summarise(runs, budgets, optimum)
@@ -73,7 +75,6 @@ def main() -> None:
         print(f"{name:12s}" + "".join(f"{c:>18s}" for c in cells)
               + f"{row['queries_to_optimum']:>22s}{row['overhead_s_per_proposal']:14.4f}")
     print(f"wall time {wall / 60:.1f} min with {args.workers} workers")
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(
         {"table": table, "wall_s": wall, "seeds": args.seeds, "objective": args.objective,
          "report": args.report, "optimum": optimum, "bo_options": spec.bo_options, "model": model},

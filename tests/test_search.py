@@ -389,3 +389,39 @@ def test_comparison_summary_on_hand_made_runs() -> None:
     assert table["b"]["queries_to_optimum"] == "not reached (0/1)"
     assert table["a"]["queries_to_optimum"] == "2.5 (2/2)"
     assert table["a"]["overhead_s_per_proposal"] == 0.25 and table["a"]["counters"] == {"x": 3}
+
+
+def test_comparison_runs_file_resumes_and_refuses_other_settings(tmp_path) -> None:
+    """Finished runs land in the runs file; a rerun returns them without running them again
+    (a record edited on disk comes back as edited), completes only the missing ones, drops a
+    record cut off mid-write, and refuses a file written with other settings."""
+    from test_objectives import two_objective_table
+
+    from graphvae_nas.datasets import save_dataset
+    from graphvae_nas.errors import DataFormatError
+    from graphvae_nas.search.compare import ComparisonSpec, run_comparison
+
+    data = tmp_path / "t.jsonl"
+    save_dataset(two_objective_table(), data)
+    runs_file = tmp_path / "runs.jsonl"
+    spec = ComparisonSpec(str(data), ["random"], seeds=2, budget=6, batch_size=3,
+                          objective="score", report="neg")
+    first = run_comparison(spec, runs_path=runs_file)
+    assert [(r["strategy"], r["seed"]) for r in first] == [("random", 0), ("random", 1)]
+    lines = runs_file.read_text().splitlines()
+    assert len(lines) == 2
+    edited = json.loads(lines[0])
+    edited["seconds"] = -1.0
+    seed_of_edited = edited["seed"]
+    runs_file.write_text(json.dumps(edited) + "\n" + lines[1] + "\n" + lines[1][:40])
+    spec.strategies = ["random", "evolution"]
+    again = run_comparison(spec, runs_path=runs_file)
+    assert [(r["strategy"], r["seed"]) for r in again] == [
+        ("random", 0), ("random", 1), ("evolution", 0), ("evolution", 1)]
+    assert again[seed_of_edited]["seconds"] == -1.0          # read back, not rerun
+    assert [r["objective"] for r in again[:2]] == [r["objective"] for r in first]
+    assert len(runs_file.read_text().splitlines()) == 4    # partial record dropped, two added
+    other = ComparisonSpec(str(data), ["random"], seeds=2, budget=9, batch_size=3,
+                           objective="score", report="neg")
+    with pytest.raises(DataFormatError, match=r"runs\.jsonl:1: recorded with budget=6"):
+        run_comparison(other, runs_path=runs_file)
