@@ -54,10 +54,12 @@ def run_one(job: tuple[str, int, list[str], str]) -> dict[str, Any]:
                    "--out", out, *extra])
     if rc != 0:
         raise RuntimeError(f"search {strategy} seed {seed} exited with {rc}")
-    records = [json.loads(line) for line in Path(out, "study.jsonl").read_text().splitlines()[1:]]
+    lines = Path(out, "study.jsonl").read_text().splitlines()
+    direction = json.loads(lines[0])["objectives"][0]["direction"]
+    records = [json.loads(line) for line in lines[1:]]
     trials = [r for r in records if "trial" in r]
     return {"strategy": strategy, "seed": seed, "seconds": time.perf_counter() - start,
-            "objective": [r.get("objective") for r in trials],
+            "direction": direction, "objective": [r.get("objective") for r in trials],
             "test": [r.get("metrics", {}).get("test_acc") for r in trials],
             "tags": [r.get("tag", "") for r in trials]}
 
@@ -72,12 +74,14 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         mine = [r for r in runs if r["strategy"] == name]
         finals, ties, from_init = [], [], 0
         for r in mine:
-            final = best_by_objective(r["objective"], r["test"])[-1]
+            minimize = r.get("direction") == "min"
+            final = best_by_objective(r["objective"], r["test"], minimize=minimize)[-1]
             finals.append(final)
             by_seed.setdefault(r["seed"], {})[name] = final
             scored = [o for o in r["objective"] if o is not None]
-            ties.append(sum(o == max(scored) for o in scored))
-            first_best = r["objective"].index(max(scored))
+            best = min(scored) if minimize else max(scored)
+            ties.append(sum(o == best for o in scored))
+            first_best = r["objective"].index(best)
             from_init += first_best < random_init_length(r["tags"])
         out["strategies"][name] = {
             "best_by_valid_test_acc_mean": statistics.mean(finals),

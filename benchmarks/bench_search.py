@@ -92,7 +92,8 @@ def pareto_main(args, dataset, model: str) -> None:
                           seeds=args.seeds, budget=args.budget, batch_size=args.batch_size,
                           model=model)
         start = time.perf_counter()
-        runs = run_pareto_comparison(spec, workers=args.workers)
+        runs_path = None if args.runs is None else f"{args.runs}.{latency}.jsonl"
+        runs = run_pareto_comparison(spec, workers=args.workers, runs_path=runs_path)
         truth = true_fronts(dataset, spec)
         result[latency] = {"wall_s": time.perf_counter() - start, "reference": truth.reference,
                            "true_hypervolume": truth.hypervolume,
@@ -111,7 +112,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=5)
     parser.add_argument("--runs", help="JSONL file that records every finished run; a rerun with "
-                        "the same file skips them (resume after an interruption)")
+                        "the same file skips them (resume after an interruption); with --pareto "
+                        "one file per pair, RUNS.<latency column>.jsonl")
     parser.add_argument("--pareto", action="store_true",
                         help="benchmark multi-objective search (accuracy vs edge-GPU and Pixel 3 "
                              "latency; default strategies random,evolution,nsga2,bo,bo-pool)")

@@ -47,9 +47,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from graphvae_nas.datasets import load_dataset
+    from graphvae_nas.search.runs_file import RunsFile
     from graphvae_nas.search.pareto_compare import (
         ParetoSpec,
-        read_runs,
+        pareto_settings,
         run_pareto_comparison,
         summarise_pareto,
         true_fronts,
@@ -59,10 +60,11 @@ def main() -> None:
     strategies = [s for s in args.strategies.split(",") if s]
     dataset = load_dataset(args.dataset, verify=False)
     model = args.model
-    if model is None and any(s.startswith("bo") for s in strategies) and not args.summarise_only:
-        from graphvae_nas.vae.default_model import default_model
+    if model is None and any(s.startswith("bo") for s in strategies):
+        from graphvae_nas.vae.default_model import default_model, default_model_path
 
-        model = str(default_model(dataset.space, progress=False)[2])
+        model = str(default_model_path(dataset.space) if args.summarise_only
+                    else default_model(dataset.space, progress=False)[2])
     results = {}
     for pair in [p for p in args.pairs.split(",") if p]:
         spec = ParetoSpec(args.dataset, strategies, (f"{args.accuracy}:max", f"{PAIRS[pair]}:min"),
@@ -71,21 +73,19 @@ def main() -> None:
         folder = args.out / pair
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "runs.jsonl"
-        done = {(r["strategy"], r["seed"]) for r in read_runs(path)}
-        if not args.summarise_only:
-            jobs = [(name, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)
-                    for name in strategies if (name, seed) not in done]
-            start = time.perf_counter()
+        start = time.perf_counter()
 
-            def save(run, path=path, pair=pair, start=start):
-                with path.open("a") as handle:
-                    handle.write(json.dumps(run) + "\n")
-                print(f"{pair} {run['strategy']} seed {run['seed']}: {run['seconds']:.1f} s "
-                      f"({time.perf_counter() - start:.0f} s so far)", flush=True)
+        def progress(run, pair=pair, start=start):
+            print(f"{pair} {run['strategy']} seed {run['seed']}: {run['seconds']:.1f} s "
+                  f"({time.perf_counter() - start:.0f} s so far)", flush=True)
 
-            run_pareto_comparison(spec, workers=args.workers, on_run=save, jobs=jobs)
+        if args.summarise_only:
+            recorded = RunsFile(path, pareto_settings(spec)).load()
+            runs = [r for key, r in recorded.items() if key[0] in strategies]
+        else:
+            runs = run_pareto_comparison(spec, workers=args.workers, runs_path=path,
+                                         on_run=progress)
         truth = true_fronts(dataset, spec)
-        runs = [r for r in read_runs(path) if r["strategy"] in strategies]
         table = summarise_pareto(runs, budgets, truth)
         results[pair] = {"objectives": list(spec.objectives), "report": args.report,
                          "reference": truth.reference, "report_reference": truth.report_reference,

@@ -138,6 +138,10 @@ def _training_setup(args: argparse.Namespace):
 
     space = get_space(args.space or "nb201")
     objectives = _objectives(args)
+    for objective in objectives:
+        if objective.name.endswith("_loss") and objective.direction == "max":
+            raise GraphVAENASError(f"--objective {objective.name} would maximise a loss; "
+                                   f"write {objective.name}:min")
     first = objectives[0].name if objectives else "valid_acc"
     return space, training_evaluator(args, space, objective=first), None
 

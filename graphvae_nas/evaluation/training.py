@@ -16,7 +16,8 @@ from graphvae_nas.evaluation.trainer import (
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import SearchSpace
 
-OBJECTIVES = ("valid_acc", "valid_f1", "train_acc")
+OBJECTIVES = ("valid_acc", "valid_f1", "train_acc", "valid_loss", "train_loss")
+"""Metrics a training evaluation can be searched by (losses are minimised: ``valid_loss:min``)."""
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -8,7 +8,6 @@ objective is written ``name[:max|min]`` (maximised by default).
 """
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Sequence
@@ -17,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphvae_nas.errors import DataFormatError
 from graphvae_nas.search.objectives import parse_objective
+from graphvae_nas.search.runs_file import RunsFile
 from graphvae_nas.threads import DEFAULT_THREADS
 
 _STATE: dict[str, Any] = {}
@@ -84,27 +83,21 @@ def run_comparison(spec: ComparisonSpec, workers: int = 1,
                    runs_path: str | Path | None = None) -> list[dict[str, Any]]:
     """One run per (strategy, seed), spread over ``workers`` processes.
 
-    With ``runs_path`` every finished run is appended to that JSONL file as it completes, and the
-    runs already in it are not repeated: an interrupted comparison resumes where it stopped. A file
-    written for different settings (dataset, budget, batch size, objective, report, model,
-    options) is refused, naming the first field that differs."""
+    With ``runs_path`` every finished run is appended to that JSONL file
+    (:class:`~graphvae_nas.search.runs_file.RunsFile`) as it completes, and the runs already in
+    it are not repeated: an interrupted comparison resumes where it stopped. A file written for
+    other settings (dataset, budget, batch size, objective, report, model, options) is refused."""
     jobs = [(name, seed) for name in spec.strategies for seed in range(spec.seeds)]
-    done: dict[tuple[str, int], dict[str, Any]] = {}
-    if runs_path is not None:
-        done = _load_runs(Path(runs_path), spec)
+    record = None if runs_path is None else RunsFile(runs_path, _settings(spec))
+    done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
     if todo:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
-            if runs_path is None:
-                done.update(zip(todo, pool.map(_run_one, todo)))
-            else:
-                futures = [pool.submit(_run_one, job) for job in todo]
-                with open(runs_path, "a", encoding="utf-8") as out:
-                    for future in as_completed(futures):
-                        run = future.result()
-                        out.write(json.dumps({"settings": _settings(spec), **run}) + "\n")
-                        out.flush()
-                        done[(run["strategy"], run["seed"])] = run
+            for future in as_completed([pool.submit(_run_one, job) for job in todo]):
+                run = future.result()
+                if record is not None:
+                    record.append(run)
+                done[(run["strategy"], run["seed"])] = run
     return [done[job] for job in jobs]
 
 
@@ -113,41 +106,6 @@ def _settings(spec: ComparisonSpec) -> dict[str, Any]:
     return {"dataset": str(spec.dataset), "budget": spec.budget, "batch_size": spec.batch_size,
             "objective": spec.objective, "report": spec.report, "model": spec.model,
             "bo_options": spec.bo_options, "options": spec.options}
-
-
-def _load_runs(path: Path, spec: ComparisonSpec) -> dict[tuple[str, int], dict[str, Any]]:
-    """Runs recorded in ``path`` (missing file: none), checked against ``spec``'s settings."""
-    if not path.exists():
-        return {}
-    expected = json.loads(json.dumps(_settings(spec)))
-    runs: dict[tuple[str, int], dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as f:
-        lines = f.readlines()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        if number == len(lines) and not line.endswith("\n"):
-            _drop_partial_last_line(path, len(line.encode("utf-8")))  # killed mid-write
-            break
-        try:
-            run = json.loads(line)
-            key = (run["strategy"], int(run["seed"]))
-            settings = run.pop("settings")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataFormatError(f"{path}:{number}: not a comparison run record ({exc})") from None
-        for name, value in expected.items():
-            if settings.get(name) != value:
-                raise DataFormatError(
-                    f"{path}:{number}: recorded with {name}={settings.get(name)!r}, but this "
-                    f"comparison uses {name}={value!r}; use another runs file")
-        runs[key] = run
-    return runs
-
-
-def _drop_partial_last_line(path: Path, size: int) -> None:
-    """Cut an unfinished last record (a run killed while writing it) so appending stays valid."""
-    with open(path, "r+b") as f:
-        f.truncate(path.stat().st_size - size)
 
 
 def best_report_at(run: dict[str, Any], budget: int) -> float:

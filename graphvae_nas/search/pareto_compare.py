@@ -11,7 +11,6 @@ by test accuracy.
 """
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.search.objectives import Objective, as_objectives
+from graphvae_nas.search.runs_file import RunsFile
 from graphvae_nas.search.pareto import (
     front_hypervolume,
     raw_front,
@@ -101,24 +101,35 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
 
 
 def run_pareto_comparison(spec: ParetoSpec, workers: int = 1,
-                          on_run: Callable[[dict[str, Any]], None] | None = None,
-                          jobs: Sequence[tuple[str, int]] | None = None) -> list[dict[str, Any]]:
-    """One run per (strategy, seed) in ``workers`` processes (``jobs``: those pairs, default
-    every strategy for every seed, seed by seed); ``on_run`` sees each as it ends (e.g. to
-    append it to a file, so an interrupted comparison keeps what it finished)."""
-    if jobs is None:
-        jobs = [(name, seed) for seed in range(spec.first_seed, spec.first_seed + spec.seeds)
-                for name in spec.strategies]
-    if not jobs:
-        return []
-    runs = []
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
-        for future in as_completed([pool.submit(_run_one, job) for job in jobs]):
-            run = future.result()
-            runs.append(run)
-            if on_run is not None:
-                on_run(run)
-    return runs
+                          runs_path: str | Path | None = None,
+                          on_run: Callable[[dict[str, Any]], None] | None = None
+                          ) -> list[dict[str, Any]]:
+    """One run per (strategy, seed) in ``workers`` processes, seed by seed; ``on_run`` sees each
+    new run as it ends (e.g. to print progress). With ``runs_path`` finished runs are recorded
+    there and not repeated (:class:`~graphvae_nas.search.runs_file.RunsFile`), so an
+    interrupted comparison resumes; the result holds the recorded and the new runs."""
+    jobs = [(name, seed) for seed in range(spec.first_seed, spec.first_seed + spec.seeds)
+            for name in spec.strategies]
+    record = None if runs_path is None else RunsFile(runs_path, pareto_settings(spec))
+    done = {} if record is None else record.load()
+    todo = [job for job in jobs if job not in done]
+    if todo:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
+            for future in as_completed([pool.submit(_run_one, job) for job in todo]):
+                run = future.result()
+                if record is not None:
+                    record.append(run)
+                done[(run["strategy"], run["seed"])] = run
+                if on_run is not None:
+                    on_run(run)
+    return [done[job] for job in jobs]
+
+
+def pareto_settings(spec: ParetoSpec) -> dict[str, Any]:
+    """The fields of ``spec`` that decide a run's outcome (strategies and seeds do not)."""
+    return {"dataset": str(spec.dataset), "objectives": list(spec.objectives),
+            "report": spec.report, "budget": spec.budget, "batch_size": spec.batch_size,
+            "model": spec.model, "options": spec.options}
 
 
 @dataclass(frozen=True)
@@ -184,10 +195,3 @@ def summarise_pareto(runs: list[dict[str, Any]], budgets: Sequence[int],
                                           / max(sum(r["proposals"] for r in mine), 1))
         table[name] = row
     return table
-
-
-def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The runs appended to a JSON-lines file (see ``on_run``)."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

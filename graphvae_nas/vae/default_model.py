@@ -48,6 +48,18 @@ def training_architectures(space: SearchSpace, seed: int = 0) -> list[Architectu
     return sample_distinct(space, SAMPLE_SIZE, seed)
 
 
+def _settings(space: SearchSpace, seed: int) -> dict:
+    return {"space": space.spec(), "config": DEFAULT_CONFIG.to_dict(), **DEFAULT_TRAINING,
+            "seed": seed}
+
+
+def default_model_path(space: SearchSpace, *, seed: int = 0) -> Path:
+    """Where the default VAE of ``space`` is cached (a hash of its settings names the file),
+    whether or not it has been trained yet."""
+    key = hashlib.sha256(json.dumps(_settings(space, seed), sort_keys=True).encode()).hexdigest()[:12]
+    return cache_dir() / f"vae-{space.name}-{key}.pt"
+
+
 def default_model(space: SearchSpace, *, seed: int = 0,
                   progress: bool = True) -> tuple[GraphVAE, list[Architecture], Path]:
     """The cached default VAE of ``space`` (trained now if missing), its training
@@ -55,10 +67,8 @@ def default_model(space: SearchSpace, *, seed: int = 0,
     from graphvae_nas.vae.metrics import latent_statistics
     from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
-    settings = {"space": space.spec(), "config": DEFAULT_CONFIG.to_dict(), **DEFAULT_TRAINING,
-                "seed": seed}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    path = cache_dir() / f"vae-{space.name}-{key}.pt"
+    settings = _settings(space, seed)
+    path = default_model_path(space, seed=seed)
     archs = training_architectures(space, seed)
     # one process trains, the others wait for its file instead of training the same model again
     with exclusive_lock(f"{path}.lock", what=f"the default VAE cache {path}", wait=True):

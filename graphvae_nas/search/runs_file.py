@@ -1,0 +1,58 @@
+"""A JSON-lines record of finished comparison runs, so an interrupted comparison resumes.
+
+Each line is one run (a dict with ``strategy`` and ``seed``) plus the ``settings`` that decide
+its outcome. Reading checks every line's settings against the current comparison's and refuses
+a file written for other settings, naming the line and the first field that differs; a last line
+cut off mid-write (the process was killed) is dropped so that appending stays valid.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from graphvae_nas.errors import DataFormatError
+
+
+class RunsFile:
+    """The finished runs of one comparison in ``path``, recorded with ``settings``."""
+
+    def __init__(self, path: str | Path, settings: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.settings = json.loads(json.dumps(settings))   # as it reads back from JSON
+
+    def load(self) -> dict[tuple[str, int], dict[str, Any]]:
+        """The recorded runs by (strategy, seed); none when the file does not exist."""
+        if not self.path.exists():
+            return {}
+        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        runs: dict[tuple[str, int], dict[str, Any]] = {}
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            if number == len(lines) and not line.endswith("\n"):
+                self._truncate(len(line.encode("utf-8")))   # killed mid-write
+                break
+            try:
+                run = json.loads(line)
+                key = (run["strategy"], int(run["seed"]))
+                settings = run.pop("settings")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise DataFormatError(f"{self.path}:{number}: not a comparison run record "
+                                      f"({exc})") from None
+            for name, value in self.settings.items():
+                if settings.get(name) != value:
+                    raise DataFormatError(
+                        f"{self.path}:{number}: recorded with {name}={settings.get(name)!r}, but "
+                        f"this comparison uses {name}={value!r}; use another runs file")
+            runs[key] = run
+        return runs
+
+    def append(self, run: dict[str, Any]) -> None:
+        """Record one finished run (flushed at once)."""
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"settings": self.settings, **run}) + "\n")
+
+    def _truncate(self, size: int) -> None:
+        with open(self.path, "r+b") as f:
+            f.truncate(self.path.stat().st_size - size)
