@@ -68,6 +68,10 @@ def test_search_errors(table_file, tmp_path, capsys) -> None:
     assert rc == 2 and "already exists" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "local", "--resume")
     assert rc == 2 and "another study" in err
+    rc, _, err = run(capsys, "search", "--objective", "valid_loss", "--strategy", "random",
+                     "--budget", "2", "--out", tmp_path / "loss")
+    assert rc == 2 and "would maximise a loss; write valid_loss:min" in err
+    assert not (tmp_path / "loss").exists()
 
 
 @pytest.fixture(scope="module")

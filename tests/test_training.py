@@ -148,3 +148,18 @@ def test_default_search_runs_latent_bo_with_real_training(tmp_path, capsys, monk
             if '"trial"' in line]
     assert tags.count("random-init") == 8 and len(tags) == 10
     assert (out / "curve.png").exists() and list((tmp_path / "cache").glob("vae-nb201-*.pt"))
+
+
+def test_validation_loss_is_a_minimised_training_objective(digits) -> None:
+    """``valid_loss:min``: the study keeps the cell of the lowest validation loss."""
+    from graphvae_nas.search.objectives import parse_objective
+
+    space = get_space("nb201")
+    evaluator = TrainingEvaluator(space, digits, quick_config(epochs=1), objective="valid_loss",
+                                  network={"C": 4, "N": 1})
+    study = Study(space, make_strategy("random"), evaluator, seed=1,
+                  objectives=[parse_objective("valid_loss:min")])
+    study.optimize(3, batch_size=3)
+    losses = [t.evaluation.metrics["valid_loss"] for t in study.trials]
+    assert [t.evaluation.values["valid_loss"] for t in study.trials] == losses
+    assert len(set(losses)) == 3 and study.best().evaluation.metrics["valid_loss"] == min(losses)
