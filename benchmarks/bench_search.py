@@ -86,6 +86,9 @@ def pareto_main(args, dataset, model: str) -> None:
     names = args.strategies.split(",")
     result: dict = {"round_at_150_observations": round_at_150_pareto(
         dataset, model, args.batch_size, [n for n in names if n in ("bo", "bo-pool")])}
+    if args.rounds_only:
+        print(json.dumps(result, indent=2))
+        return
     budgets = [b for b in (50, 100, 150) if b <= args.budget] or [args.budget]
     for latency in ("hw_edgegpu_latency", "hw_pixel3_latency"):
         spec = ParetoSpec(args.dataset, names, ("cifar10_valid:max", f"{latency}:min"),
@@ -114,6 +117,9 @@ def main() -> None:
     parser.add_argument("--runs", help="JSONL file that records every finished run; a rerun with "
                         "the same file skips them (resume after an interruption); with --pareto "
                         "one file per pair, RUNS.<latency column>.jsonl")
+    parser.add_argument("--rounds-only", action="store_true",
+                        help="only time one round of each model-based strategy at 150 "
+                             "observations (on a quiet machine), without the comparison")
     parser.add_argument("--pareto", action="store_true",
                         help="benchmark multi-objective search (accuracy vs edge-GPU and Pixel 3 "
                              "latency; default strategies random,evolution,nsga2,bo,bo-pool)")
@@ -132,6 +138,9 @@ def main() -> None:
     names = args.strategies.split(",")
     result: dict = {"round_at_150_observations": round_at_150(
         dataset, model, args.batch_size, [n for n in names if n in MODEL_BASED])}
+    if args.rounds_only:
+        print(json.dumps(result, indent=2))
+        return
     spec = ComparisonSpec(args.dataset, names, seeds=args.seeds, budget=args.budget,
                           batch_size=args.batch_size, model=model)
     start = time.perf_counter()

@@ -81,13 +81,14 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
 
 def run_comparison(spec: ComparisonSpec, workers: int = 1,
                    runs_path: str | Path | None = None) -> list[dict[str, Any]]:
-    """One run per (strategy, seed), spread over ``workers`` processes.
+    """One run per (strategy, seed), seed by seed, spread over ``workers`` processes.
 
     With ``runs_path`` every finished run is appended to that JSONL file
     (:class:`~graphvae_nas.search.runs_file.RunsFile`) as it completes, and the runs already in
     it are not repeated: an interrupted comparison resumes where it stopped. A file written for
     other settings (dataset, budget, batch size, objective, report, model, options) is refused."""
-    jobs = [(name, seed) for name in spec.strategies for seed in range(spec.seeds)]
+    # seed by seed, so that an interrupted comparison has equally many seeds of every strategy
+    jobs = [(name, seed) for seed in range(spec.seeds) for name in spec.strategies]
     record = None if runs_path is None else RunsFile(runs_path, _settings(spec))
     done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
