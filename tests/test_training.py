@@ -163,3 +163,36 @@ def test_validation_loss_is_a_minimised_training_objective(digits) -> None:
     losses = [t.evaluation.metrics["valid_loss"] for t in study.trials]
     assert [t.evaluation.values["valid_loss"] for t in study.trials] == losses
     assert len(set(losses)) == 3 and study.best().evaluation.metrics["valid_loss"] == min(losses)
+
+
+def test_search_trains_cells_with_the_one_epoch_proxy_and_train_with_the_full_recipe() -> None:
+    """``search`` on digits scores cells after one epoch unless --epochs says otherwise; ``train``
+    keeps the full 8-epoch recipe; CIFAR keeps NAS-Bench-201's 200 epochs in both."""
+    from graphvae_nas.cli import build_parser
+    from graphvae_nas.cli.training_args import training_evaluator, training_recipe
+
+    parser = build_parser()
+    space = get_space("nb201")
+    searched = training_evaluator(parser.parse_args(["search"]), space, search=True)
+    trained = training_evaluator(parser.parse_args(["train", CELL]), space)
+    chosen = training_evaluator(parser.parse_args(["search", "--epochs", "3"]), space, search=True)
+    assert (searched.config.epochs, trained.config.epochs, chosen.config.epochs) == (1, 8, 3)
+    assert searched.config.lr == trained.config.lr == 0.05
+    assert training_recipe("cifar10", search=True)["epochs"] == training_recipe("cifar10")["epochs"] == 200
+
+
+def test_default_search_prints_how_to_train_the_winner_fully(tmp_path, capsys) -> None:
+    import shlex
+
+    from graphvae_nas.cli import main
+
+    assert main(["search", "--strategy", "random", "--budget", "2", "--batch-size", "2",
+                 "--width", "4", "--threads", "1", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["evaluator"]["config"]["epochs"] == 1
+    command = out.split("all 8 epochs: ")[1].rstrip(")\n")
+    assert shlex.split(command) == ["graphvae-nas", "train", summary["best"]["arch"]]
+    assert main(["search", "--strategy", "random", "--budget", "1", "--epochs", "1", "--width",
+                 "4", "--threads", "1", "--out", str(tmp_path / "e")]) == 0
+    assert "all 8 epochs" not in capsys.readouterr().out   # the user chose the epochs

@@ -4,20 +4,26 @@ Three kinds of evaluation: look scores up in an imported benchmark table (``--da
 score Bayesian-network structures on data (``--space bn:data=FILE.csv``, ``--score bic|bdeu``:
 each proposed structure is scored as it is proposed, no table); or train every proposed
 architecture for real on image data (neither). With no arguments
-at all it runs the embedded default: latent BO over NAS-Bench-201 cells, each trained on
-scikit-learn's handwritten digits on this machine's CPU or GPU.
+at all it runs the embedded default: latent BO over NAS-Bench-201 cells, each trained for one
+epoch (the search's low-fidelity proxy) on scikit-learn's handwritten digits on this machine's
+CPU or GPU.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
 
 from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
 from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
-from graphvae_nas.cli.training_args import add_training_arguments, training_evaluator
+from graphvae_nas.cli.training_args import (
+    add_training_arguments,
+    training_evaluator,
+    training_recipe,
+)
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
 from graphvae_nas.locking import exclusive_lock
 
@@ -143,7 +149,7 @@ def _training_setup(args: argparse.Namespace):
             raise GraphVAENASError(f"--objective {objective.name} would maximise a loss; "
                                    f"write {objective.name}:min")
     first = objectives[0].name if objectives else "valid_acc"
-    return space, training_evaluator(args, space, objective=first), None
+    return space, training_evaluator(args, space, objective=first, search=True), None
 
 
 def _objectives(args: argparse.Namespace):
@@ -345,6 +351,8 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
         extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
               f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))
+        if mode == "training" and args.epochs is None:
+            _print_full_training_hint(args, space, best.arch, evaluator.config.epochs)
     if front is not None:
         shown = f", ratio to the exact front {summary['hypervolume_ratio']:.4f}" \
             if summary.get("hypervolume_ratio") is not None else ""
@@ -353,6 +361,20 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
     files = "study.jsonl, summary.json, curve.png" + (", front.png" if front is not None and
                                                        len(objectives) == 2 else "")
     print(f"results in {out}/ ({files})", file=sys.stderr)
+
+
+def _print_full_training_hint(args: argparse.Namespace, space, arch, epochs: int) -> None:
+    """After a search scored by the short-training proxy, the command that trains the winner
+    with the full recipe of ``graphvae-nas train``."""
+    full = training_recipe(args.data)["epochs"]
+    if epochs >= full:
+        return
+    words = ["graphvae-nas", "train", space.format(arch)]
+    words += [] if args.space is None else ["--space", args.space]
+    for module in args.ops_module:
+        words += ["--ops-module", module]
+    print(f"  (scored after {epochs} training epoch(s), the search's proxy; all {full} epochs: "
+          f"{shlex.join(words)})")
 
 
 def _plot_curve(path: Path, study, objective: str, report: str | None, training: bool, *,

@@ -14,12 +14,20 @@ RECIPES: dict[str, dict[str, Any]] = {
     "cifar": {"epochs": 200, "batch_size": 256, "lr": 0.1, "C": 16, "N": 5},
 }
 
+# What ``search`` changes in a recipe: on digits every proposed cell is trained for one epoch
+# (17 SGD steps), a low-fidelity proxy that ranks cells by how fast they learn. With the full 8
+# epochs most cells reach about 98 % and tie on the 360 validation images; after one epoch 60
+# random cells spread from 10 % to 79 % test accuracy and their validation accuracy ranks them
+# as their test accuracy does (Spearman 0.996). ``train`` keeps the full recipe.
+SEARCH_PROXY: dict[str, dict[str, Any]] = {"digits": {"epochs": 1}}
+
 
 def add_training_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """The options that choose image data, recipe, network size and device."""
     parser.add_argument("--data", default="digits", help="digits (bundled), cifar10 or cifar100")
     parser.add_argument("--data-dir", help="folder with the CIFAR archives (graphvae-nas data fetch)")
-    parser.add_argument("--epochs", type=positive_int, help="training epochs (digits: 8, CIFAR: 200)")
+    parser.add_argument("--epochs", type=positive_int,
+                        help="training epochs (digits: 8, and 1 per cell in search; CIFAR: 200)")
     parser.add_argument("--train-batch-size", type=positive_int, help="images per step (digits: 64, CIFAR: 256)")
     parser.add_argument("--lr", type=positive_float, help="initial SGD learning rate (digits: 0.05, CIFAR: 0.1)")
     parser.add_argument("--width", type=positive_int, help="nb201: channels of the first stage C (digits: 8, CIFAR: 16)")
@@ -34,8 +42,17 @@ def add_training_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
                              "with graphvae_nas.networks.register_op; repeatable")
 
 
-def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_acc", progress: bool = False):
-    """A :class:`TrainingEvaluator` for ``space`` configured from the parsed options."""
+def training_recipe(data: str, *, search: bool = False) -> dict[str, Any]:
+    """The default training settings for image data ``data``; ``search``: those for scoring
+    many proposed cells (:data:`SEARCH_PROXY`)."""
+    key = "digits" if data == "digits" else "cifar"
+    return {**RECIPES[key], **(SEARCH_PROXY.get(key, {}) if search else {})}
+
+
+def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_acc",
+                       progress: bool = False, *, search: bool = False):
+    """A :class:`TrainingEvaluator` for ``space`` configured from the parsed options (defaults
+    from :func:`training_recipe`)."""
     from graphvae_nas.evaluation.images import load_image_data
     from graphvae_nas.evaluation.trainer import TrainingConfig
     from graphvae_nas.evaluation.training import TrainingEvaluator
@@ -43,7 +60,7 @@ def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_
     from graphvae_nas.cli.ops_modules import import_ops_modules
 
     import_ops_modules(args.ops_module)
-    recipe = RECIPES["digits" if args.data == "digits" else "cifar"]
+    recipe = training_recipe(args.data, search=search)
     data = load_image_data(args.data, args.data_dir, seed=args.seed)
     def given_or(value, default):   # a value of 0 never becomes the default (the types refuse it)
         return default if value is None else value
