@@ -105,6 +105,24 @@ def pareto_main(args, dataset, model: str) -> None:
     print(json.dumps(result, indent=2))
 
 
+def summarise_recorded(args, dataset, spec: ComparisonSpec) -> None:
+    """The table of the runs recorded in ``--runs``, over the seeds every strategy finished."""
+    from graphvae_nas.search.runs_file import RunsFile
+    from graphvae_nas.search.compare import comparison_settings
+
+    if args.runs is None:
+        raise SystemExit("--summarise-only needs --runs FILE")
+    recorded = RunsFile(args.runs, comparison_settings(spec)).load()
+    seeds = [seed for seed in range(spec.seeds)
+             if all((name, seed) in recorded for name in spec.strategies)]
+    runs = [recorded[(name, seed)] for seed in seeds for name in spec.strategies]
+    budgets = [b for b in (50, 100, 150) if b <= args.budget] or [args.budget]
+    print(json.dumps({"seeds_complete": len(seeds), "seeds": seeds, "model": spec.model,
+                      "budget": args.budget, "table": summarise(
+                          runs, budgets, TabularEvaluator(dataset, "cifar10_valid").best()[1])},
+                     indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True)
@@ -117,6 +135,9 @@ def main() -> None:
     parser.add_argument("--runs", help="JSONL file that records every finished run; a rerun with "
                         "the same file skips them (resume after an interruption); with --pareto "
                         "one file per pair, RUNS.<latency column>.jsonl")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="only summarise the runs recorded in --runs (the seeds that every "
+                             "strategy finished)")
     parser.add_argument("--rounds-only", action="store_true",
                         help="only time one round of each model-based strategy at 150 "
                              "observations (on a quiet machine), without the comparison")
@@ -136,13 +157,16 @@ def main() -> None:
         pareto_main(args, dataset, model)
         return
     names = args.strategies.split(",")
+    spec = ComparisonSpec(args.dataset, names, seeds=args.seeds, budget=args.budget,
+                          batch_size=args.batch_size, model=model)
+    if args.summarise_only:
+        summarise_recorded(args, dataset, spec)
+        return
     result: dict = {"round_at_150_observations": round_at_150(
         dataset, model, args.batch_size, [n for n in names if n in MODEL_BASED])}
     if args.rounds_only:
         print(json.dumps(result, indent=2))
         return
-    spec = ComparisonSpec(args.dataset, names, seeds=args.seeds, budget=args.budget,
-                          batch_size=args.batch_size, model=model)
     start = time.perf_counter()
     runs = run_comparison(spec, workers=args.workers, runs_path=args.runs)
     result["wall_s"] = time.perf_counter() - start

@@ -89,7 +89,7 @@ def run_comparison(spec: ComparisonSpec, workers: int = 1,
     other settings (dataset, budget, batch size, objective, report, model, options) is refused."""
     # seed by seed, so that an interrupted comparison has equally many seeds of every strategy
     jobs = [(name, seed) for seed in range(spec.seeds) for name in spec.strategies]
-    record = None if runs_path is None else RunsFile(runs_path, _settings(spec))
+    record = None if runs_path is None else RunsFile(runs_path, comparison_settings(spec))
     done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
     if todo:
@@ -102,7 +102,7 @@ def run_comparison(spec: ComparisonSpec, workers: int = 1,
     return [done[job] for job in jobs]
 
 
-def _settings(spec: ComparisonSpec) -> dict[str, Any]:
+def comparison_settings(spec: ComparisonSpec) -> dict[str, Any]:
     """The fields of ``spec`` that decide a run's outcome (strategies and seeds do not)."""
     return {"dataset": str(spec.dataset), "budget": spec.budget, "batch_size": spec.batch_size,
             "objective": spec.objective, "report": spec.report, "model": spec.model,
