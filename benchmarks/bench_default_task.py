@@ -5,7 +5,8 @@ command line's defaults) for each strategy and seed, each run in its own worker 
 one thread, and prints JSON: per strategy the mean/std test accuracy of the best-by-validation
 cell at the budget (what the search reports), how many cells tie at the best validation
 accuracy (a task that cannot tell cells apart ties many), in how many runs the winner came
-from random initialisation, and per seed the paired difference BO minus random search.
+from random initialisation, the mean test accuracy of all cells a run evaluated, and per seed
+the paired difference BO minus random search.
 
     python benchmarks/bench_default_task.py [--seeds 10] [--strategies bo,random] [--workers 2]
         [-- extra search options, e.g. --epochs 4 --objective valid_f1]
@@ -88,6 +89,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "best_by_valid_test_acc_std": statistics.pstdev(finals),
             "cells_tied_at_best_valid_mean": statistics.mean(ties),
             "winner_from_random_init": f"{from_init}/{len(mine)}",
+            "test_acc_of_all_cells_mean": statistics.mean(  # how good the proposals are overall
+                statistics.mean(t for t in r["test"] if t is not None) for r in mine),
             "seconds_per_run_mean": statistics.mean(r["seconds"] for r in mine)}
     pairs = [v["bo"] - v["random"] for v in by_seed.values() if {"bo", "random"} <= set(v)]
     if pairs:
