@@ -55,3 +55,15 @@ def enas_report(benchmark_data_dir):
     from graphvae_nas.datasets import read_dvae_enas
 
     return read_dvae_enas(benchmark_data_dir / "enas" / "final_structures6.txt")
+
+
+# ---------------------------------------------------------------------------------------------
+# Every test runs with one intra-op CPU thread, the library's default (graphvae_nas.threads),
+# set through its explicit scope and restored when the session ends.
+# ---------------------------------------------------------------------------------------------
+@_dataset_pytest.fixture(scope="session", autouse=True)
+def _one_cpu_thread():
+    from graphvae_nas.threads import cpu_threads
+
+    with cpu_threads(1):
+        yield

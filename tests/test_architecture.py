@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from graphvae_nas.errors import ArchitectureError
 from graphvae_nas.graph import Architecture
 
-torch.set_num_threads(1)
 
 INNER_LABELS = ("a", "b", "c")
 VOCAB = ["input", "output", "a", "b", "c"]

@@ -23,12 +23,6 @@ from graphvae_nas.errors import ArchitectureError, DataFormatError, GraphVAENASE
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import get_space
 
-try:
-    import torch
-
-    torch.set_num_threads(1)
-except ImportError:  # pragma: no cover
-    pass
 
 NB201 = get_space("nb201")
 ENAS = get_space("enas")

@@ -21,12 +21,6 @@ from graphvae_nas.cli import main
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.spaces import get_space
 
-try:
-    import torch
-
-    torch.set_num_threads(1)
-except ImportError:  # pragma: no cover
-    pass
 
 
 ENAS_ARCH = "[[1], [4, 0], [5, 0, 0], [0, 1, 1, 1], [2, 1, 1, 1, 1], [3, 0, 0, 0, 0, 1]]"

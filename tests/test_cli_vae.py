@@ -12,7 +12,6 @@ from cli_run import run
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.vae.persistence import read_model_file, save_payload
 
-torch.set_num_threads(1)
 
 FAST = ["--hidden", "16", "--latent", "4", "--batch-size", "16", "--lr", "1e-3",
         "--threads", "1", "--precision", "fp32"]

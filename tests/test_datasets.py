@@ -33,8 +33,6 @@ from graphvae_nas.spaces import get_space
 
 try:
     import torch
-
-    torch.set_num_threads(1)
 except ImportError:  # pragma: no cover
     torch = None
 

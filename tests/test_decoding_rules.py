@@ -30,7 +30,6 @@ from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
 from decoding_reference import assert_teacher_forcing_matches, legacy_generate
 
-torch.set_num_threads(1)
 
 SMALL = VAEConfig(hidden_size=32, latent_size=8)
 LABELS = ("A", "B", "C", "D", "E", "F")

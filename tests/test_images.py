@@ -22,7 +22,6 @@ from graphvae_nas.errors import DataFormatError
 from graphvae_nas.evaluation import images
 from graphvae_nas.evaluation.images import ImageData, fetch_dataset, load_image_data
 
-torch.set_num_threads(1)
 
 PER_BATCH = 12   # 5 batches: 60 CIFAR-10 training images
 TEST_COUNT = 20

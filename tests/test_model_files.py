@@ -21,7 +21,6 @@ from graphvae_nas.vae.persistence import (
 )
 from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
-torch.set_num_threads(1)
 SMALL = VAEConfig(hidden_size=16, latent_size=4, decoder_positions=True)
 FAST = ["--hidden", "16", "--latent", "4", "--decoder-positions", "--batch-size", "16",
         "--lr", "1e-3", "--threads", "1", "--precision", "fp32"]

@@ -29,7 +29,6 @@ from graphvae_nas.spaces import (
     SearchSpace,
 )
 
-torch.set_num_threads(1)
 
 CELL_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))  # NB201 official string order
 NB201_CSV = NB201_DIR / "nb201_cifar10_200ep.csv"

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from cli_run import run
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.networks import registered_ops, unregister_op
 from graphvae_nas.spaces import get_space
 
-torch.set_num_threads(1)
 
 OPS = ("i15conv", "i15pool")
 SPACE = "dag:ops=i15conv,i15pool;max_nodes=4"

@@ -12,7 +12,6 @@ from graphvae_nas.vae import GraphVAE, VAEConfig
 from graphvae_nas.vae.encoders import gru_step
 from graphvae_nas.vae.recurrence import dag_gru_recurrence
 
-torch.set_num_threads(1)
 
 
 def autograd_recurrence(first, input_side, adj, weight_hh, bias_hh, message_weight,

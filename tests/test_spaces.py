@@ -33,12 +33,6 @@ from graphvae_nas.spaces import (
     space_from_spec,
 )
 
-try:  # torch is not needed here, but keep it single-threaded if something imports it
-    import torch
-
-    torch.set_num_threads(1)
-except ImportError:  # pragma: no cover
-    pass
 
 IN, OUT = "input", "output"
 

@@ -28,11 +28,6 @@ def digits():
     return load_image_data("digits", seed=0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)
-
-
 def quick_config(**kw) -> TrainingConfig:
     return TrainingConfig(**{"epochs": 3, "batch_size": 64, "lr": 0.05, "device": "cpu", **kw})
 
