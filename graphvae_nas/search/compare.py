@@ -11,13 +11,12 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graphvae_nas.search.objectives import parse_objective
-from graphvae_nas.search.runs_file import RunsFile
+from graphvae_nas.search.runs_file import RunsFile, run_jobs
 from graphvae_nas.threads import DEFAULT_THREADS
 
 _STATE: dict[str, Any] = {}
@@ -90,16 +89,8 @@ def run_comparison(spec: ComparisonSpec, workers: int = 1,
     # seed by seed, so that an interrupted comparison has equally many seeds of every strategy
     jobs = [(name, seed) for seed in range(spec.seeds) for name in spec.strategies]
     record = None if runs_path is None else RunsFile(runs_path, comparison_settings(spec))
-    done = {} if record is None else record.load()
-    todo = [job for job in jobs if job not in done]
-    if todo:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
-            for future in as_completed([pool.submit(_run_one, job) for job in todo]):
-                run = future.result()
-                if record is not None:
-                    record.append(run)
-                done[(run["strategy"], run["seed"])] = run
-    return [done[job] for job in jobs]
+    return run_jobs(jobs, _run_one, workers=workers, initializer=_init_worker, initargs=(spec,),
+                    record=record)
 
 
 def comparison_settings(spec: ComparisonSpec) -> dict[str, Any]:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graphvae_nas.search.objectives import Objective, as_objectives
-from graphvae_nas.search.runs_file import RunsFile
+from graphvae_nas.search.runs_file import RunsFile, run_jobs
 from graphvae_nas.search.pareto import (
     front_hypervolume,
     raw_front,
@@ -111,18 +110,8 @@ def run_pareto_comparison(spec: ParetoSpec, workers: int = 1,
     jobs = [(name, seed) for seed in range(spec.first_seed, spec.first_seed + spec.seeds)
             for name in spec.strategies]
     record = None if runs_path is None else RunsFile(runs_path, pareto_settings(spec))
-    done = {} if record is None else record.load()
-    todo = [job for job in jobs if job not in done]
-    if todo:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:
-            for future in as_completed([pool.submit(_run_one, job) for job in todo]):
-                run = future.result()
-                if record is not None:
-                    record.append(run)
-                done[(run["strategy"], run["seed"])] = run
-                if on_run is not None:
-                    on_run(run)
-    return [done[job] for job in jobs]
+    return run_jobs(jobs, _run_one, workers=workers, initializer=_init_worker, initargs=(spec,),
+                    record=record, on_run=on_run)
 
 
 def pareto_settings(spec: ParetoSpec) -> dict[str, Any]:

@@ -8,6 +8,8 @@ cut off mid-write (the process was killed) is dropped so that appending stays va
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,27 @@ class RunsFile:
     def _truncate(self, size: int) -> None:
         with open(self.path, "r+b") as f:
             f.truncate(self.path.stat().st_size - size)
+
+
+Job = tuple[str, int]
+
+
+def run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], *, workers: int,
+             initializer: Callable[..., None], initargs: tuple,
+             record: RunsFile | None = None,
+             on_run: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run every (strategy, seed) job not yet in ``record`` in ``workers`` processes (each set
+    up by ``initializer(*initargs)``), recording each run as it ends and showing it to
+    ``on_run``; returns the runs of ``jobs`` in their order, recorded and new."""
+    done = {} if record is None else record.load()
+    todo = [job for job in jobs if job not in done]
+    if todo:
+        with ProcessPoolExecutor(workers, initializer=initializer, initargs=initargs) as pool:
+            for future in as_completed([pool.submit(run_one, job) for job in todo]):
+                run = future.result()
+                if record is not None:
+                    record.append(run)
+                done[(run["strategy"], run["seed"])] = run
+                if on_run is not None:
+                    on_run(run)
+    return [done[job] for job in jobs]
