@@ -294,3 +294,23 @@ def test_training_search_with_accuracy_and_parameter_count(tmp_path, capsys, mon
     assert summary["reference_point"]["values"]["params"] == max(r["values"]["params"] for r in trials)
     assert summary["hypervolume"] >= 0 and "hypervolume_ratio" not in summary
     assert (out / "front.png").exists()
+
+
+def test_pareto_comparison_records_runs_and_resumes(table, tmp_path) -> None:
+    """``runs_path``: finished runs are recorded with their settings; a rerun with more seeds
+    runs only the new ones and returns all of them seed by seed."""
+    from graphvae_nas.search.pareto_compare import ParetoSpec, run_pareto_comparison
+
+    path = tmp_path / "t.jsonl"
+    save_dataset(table, path)
+    runs_file = tmp_path / "runs.jsonl"
+    spec = ParetoSpec(str(path), ["random"], OBJECTIVES, report="score", seeds=1, budget=6,
+                      batch_size=3)
+    seen: list = []
+    first = run_pareto_comparison(spec, runs_path=runs_file, on_run=seen.append)
+    assert [(r["strategy"], r["seed"]) for r in first] == [("random", 0)] and len(seen) == 1
+    spec.seeds = 2
+    again = run_pareto_comparison(spec, runs_path=runs_file, on_run=seen.append)
+    assert [(r["strategy"], r["seed"]) for r in again] == [("random", 0), ("random", 1)]
+    assert len(seen) == 2 and again[0]["values"] == first[0]["values"]   # seed 0 read back
+    assert len(runs_file.read_text().splitlines()) == 2
