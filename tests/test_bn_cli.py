@@ -159,8 +159,8 @@ def test_search_bo_trains_and_caches_the_bn_default_vae(tmp_path, capsys, monkey
     pytest.importorskip("botorch")
     from graphvae_nas.vae import default_model
 
-    monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
-    monkeypatch.setattr(default_model, "SAMPLE_SIZE", 300)
+    monkeypatch.setitem(default_model.SPACE_TRAINING, "bn",
+                        {"epochs": 1, "sample_size": 300, "sampler": {"arc_prob": 0.25}})
     options = '{"n_init": 6, "explore": 40, "neighbourhood": 40, "raw_samples": 16, "num_restarts": 1}'
     args = ["search", "--space", f"bn:data={ASIA_FILE}", "--score", "bdeu", "--strategy", "bo",
             "--budget", "10", "--batch-size", "4", "--bo-options", options]

@@ -377,3 +377,57 @@ def test_briefly_trained_vae_decodes_only_valid_bns() -> None:
     prior = model.decode_raw(torch.randn(200, 8, generator=torch.Generator().manual_seed(3)),
                              generator=torch.Generator().manual_seed(4))
     assert _invalid(space, greedy) == 0 and _invalid(space, prior) == 0
+
+
+def test_sampler_settings_do_not_change_which_dags_a_space_holds(tmp_path) -> None:
+    """A VAE or dataset of sparse random DAGs serves the same variables at another arc_prob
+    (and takes the caller's space); other variables or max_parents are refused."""
+    from graphvae_nas.datasets import ArchitectureDataset
+    from graphvae_nas.datasets.jsonl import load_dataset, save_dataset
+    from graphvae_nas.errors import GraphVAENASError
+    from graphvae_nas.spaces import same_architectures, structure_spec
+    from graphvae_nas.vae.persistence import load_model, save_model
+
+    sparse = BayesianNetworkSpace(variables=ASIA, arc_prob=0.25)
+    dense = BayesianNetworkSpace(variables=ASIA)
+    capped = BayesianNetworkSpace(variables=ASIA, max_parents=2)
+    assert sparse != dense and same_architectures(sparse, dense)
+    assert structure_spec(sparse) == {"name": "bn", "variables": list(ASIA), "max_parents": None}
+    assert not same_architectures(dense, capped)
+    assert not same_architectures(dense, BayesianNetworkSpace(variables=ASIA[:7]))
+
+    save_model(_bn_vae(sparse), tmp_path / "sparse.pt")
+    model, _ = load_model(tmp_path / "sparse.pt", space=dense)
+    assert model.space.spec() == dense.spec()
+    with pytest.raises(GraphVAENASError, match="model was trained on space"):
+        load_model(tmp_path / "sparse.pt", space=capped)
+
+    archs = [sparse.sample(i) for i in range(5)]
+    save_dataset(ArchitectureDataset(sparse, archs), tmp_path / "sparse.jsonl")
+    assert load_dataset(tmp_path / "sparse.jsonl", space=dense).space.spec() == dense.spec()
+    with pytest.raises(DataFormatError, match="dataset is of space"):
+        load_dataset(tmp_path / "sparse.jsonl", space=capped)
+
+
+def test_the_default_bn_vae_trains_on_sparse_dags(monkeypatch) -> None:
+    """The bn default VAE's training DAGs come from arc probability 1/4 (about 7 arcs on 8
+    variables, not 14), its cache key ignores the search space's own arc_prob, and a sampler
+    change that would alter the space's DAGs is refused."""
+    from graphvae_nas.errors import GraphVAENASError
+    from graphvae_nas.vae import default_model as dm
+
+    monkeypatch.setitem(dm.SPACE_TRAINING, "bn", {**dm.SPACE_TRAINING["bn"], "sample_size": 400})
+    dense = BayesianNetworkSpace(variables=ASIA)
+    archs = dm.training_architectures(dense)
+    arcs = np.mean([sum(m.bit_count() for m in dense.parent_masks(a)) for a in archs])
+    assert len(archs) == 400 and 6.0 < arcs < 8.0
+    assert dm.training_settings(dense)[0]["epochs"] == dm.SPACE_TRAINING["bn"]["epochs"]
+    assert dm.default_model_path(dense) == dm.default_model_path(
+        BayesianNetworkSpace(variables=ASIA, arc_prob=0.7))
+    assert dm.default_model_path(dense) != dm.default_model_path(
+        BayesianNetworkSpace(variables=ASIA, max_parents=3))
+    # NAS-Bench-201's cached default VAE keeps its file (the published search figures used it)
+    assert dm.default_model_path(get_space("nb201")).name.startswith("vae-nb201-bef3316b2fbc")
+    monkeypatch.setitem(dm.SPACE_TRAINING, "bn", {"sampler": {"max_parents": 2}})
+    with pytest.raises(GraphVAENASError, match="not sampler fields"):
+        dm.training_architectures(dense)

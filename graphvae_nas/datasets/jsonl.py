@@ -32,7 +32,7 @@ import numpy as np
 from graphvae_nas.datasets.dataset import ArchitectureDataset
 from graphvae_nas.errors import ArchitectureError, DataFormatError
 from graphvae_nas.permissions import give_default_permissions
-from graphvae_nas.spaces import SearchSpace, space_from_spec
+from graphvae_nas.spaces import SearchSpace, same_architectures, space_from_spec
 
 FORMAT_NAME = "graphvae_nas.dataset"
 FORMAT_VERSION = 1
@@ -126,9 +126,11 @@ def _read(handle: IO[str], path: str, space: SearchSpace | None, verify: bool) -
         file_space = space_from_spec(spec)
     except ArchitectureError as exc:
         raise DataFormatError(str(exc), path=path, line=1, field="space") from None
-    if space is not None and space.spec() != file_space.spec():
-        raise DataFormatError(f"dataset is of space {file_space.spec()}, expected {space.spec()}",
-                              path=path, line=1, field="space")
+    if space is not None:
+        if not same_architectures(space, file_space):
+            raise DataFormatError(f"dataset is of space {file_space.spec()}, expected {space.spec()}",
+                                  path=path, line=1, field="space")
+        file_space = space   # the same architectures; the caller's sampler settings
     metric_names = list(header.get("metrics") or [])
     archs, sources = [], []
     columns: dict[str, list[float]] = {name: [] for name in metric_names}

@@ -7,6 +7,7 @@ import numpy as np
 
 from graphvae_nas.datasets.dataset import ArchitectureDataset
 from graphvae_nas.errors import DataFormatError
+from graphvae_nas.spaces import same_architectures
 
 
 def merge_datasets(datasets: Sequence[ArchitectureDataset], *, how: str = "outer",
@@ -26,7 +27,7 @@ def merge_datasets(datasets: Sequence[ArchitectureDataset], *, how: str = "outer
     labels = list(names) if names is not None else [f"input {i + 1}" for i in range(len(datasets))]
     space = datasets[0].space
     for label, ds in zip(labels, datasets):
-        if ds.space.spec() != space.spec():
+        if not same_architectures(ds.space, space):
             raise DataFormatError(f"space {ds.space.spec()} differs from {space.spec()}", path=label)
         if ds.num_unique() != len(ds):
             raise DataFormatError(

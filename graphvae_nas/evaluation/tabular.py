@@ -11,7 +11,7 @@ from graphvae_nas.datasets import ArchitectureDataset
 from graphvae_nas.errors import DataFormatError
 from graphvae_nas.evaluation.base import Evaluation
 from graphvae_nas.graph import Architecture
-from graphvae_nas.spaces import SearchSpace
+from graphvae_nas.spaces import SearchSpace, same_architectures
 
 HARDWARE_PREFIX = "hw_"
 """Columns of hardware cost (HW-NAS-Bench style), where the benchmark writes -1 for a cost it
@@ -39,7 +39,7 @@ class TabularEvaluator:
     def __init__(self, dataset: ArchitectureDataset, objective: str | Sequence[str],
                  report: list[str] | None = None, cost: str | None = None,
                  space: SearchSpace | None = None) -> None:
-        if space is not None and space.spec() != dataset.space.spec():
+        if space is not None and not same_architectures(space, dataset.space):
             raise DataFormatError(f"dataset is of space {dataset.space.spec()}, the search is over "
                                   f"{space.spec()}", field="space")
         objectives = [objective] if isinstance(objective, str) else list(objective)

@@ -8,8 +8,10 @@ from graphvae_nas.spaces.base import (
     get_space,
     match_template,
     register_space,
+    same_architectures,
     sample_distinct,
     space_from_spec,
+    structure_spec,
 )
 from graphvae_nas.spaces.bn import BayesianNetworkSpace
 from graphvae_nas.spaces.constraints import GenerationConstraints
@@ -21,5 +23,6 @@ from graphvae_nas.spaces.nb201 import NB201_OPS, NasBench201Space
 __all__ = [
     "BayesianNetworkSpace", "ENAS_OPS", "INPUT", "NB101_OPS", "NB201_OPS", "OUTPUT", "EnasMacroSpace", "FiniteSearchSpace",
     "GenerationConstraints", "GenericDagSpace", "NasBench101Space", "NasBench201Space", "SearchSpace", "available_spaces",
-    "get_space", "match_template", "register_space", "sample_distinct", "space_from_spec",
+    "get_space", "match_template", "register_space", "same_architectures", "sample_distinct", "space_from_spec",
+    "structure_spec",
 ]

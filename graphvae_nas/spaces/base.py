@@ -167,6 +167,20 @@ class SpaceBase:
         return hash(repr(sorted(self.spec().items())))
 
 
+def structure_spec(space: SearchSpace) -> dict[str, Any]:
+    """``space.spec()`` without the fields that only shape ``sample()`` (a space names them in
+    an optional ``sampler_fields`` attribute, e.g. the ``bn`` space's ``arc_prob``)."""
+    drop = getattr(space, "sampler_fields", frozenset())
+    return {key: value for key, value in space.spec().items() if key not in drop}
+
+
+def same_architectures(a: SearchSpace, b: SearchSpace) -> bool:
+    """Whether two spaces hold the same architectures in the same encoding (equal specs but
+    for sampler fields), so that a VAE, dataset or table of one serves the other: a VAE
+    trained on sparse random DAGs (``bn:...;arc_prob=0.25``) searches ``bn:...``."""
+    return structure_spec(a) == structure_spec(b)
+
+
 def match_template(arch: Architecture, template: Architecture) -> list[int] | None:
     """A numbering ``m`` with ``arch`` node ``m[i]`` playing template node ``i`` (structure
     only, labels ignored; input and output fixed), or ``None`` when the shapes differ."""

@@ -134,6 +134,9 @@ class BayesianNetworkSpace(SpaceBase):
         self._index = {name: i for i, name in enumerate(names)}
         self._ops_sorted = tuple(sorted(names))
 
+    sampler_fields = frozenset({"arc_prob"})
+    """Spec fields that only shape :meth:`sample` (see :func:`~graphvae_nas.spaces.same_architectures`)."""
+
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "variables": list(self.variables),
                 "max_parents": self.max_parents, "arc_prob": self.arc_prob}

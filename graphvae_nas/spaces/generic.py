@@ -53,6 +53,9 @@ class GenericDagSpace(SpaceBase):
         self.min_nodes = int(min_nodes)
         self.edge_prob = float(edge_prob)
 
+    sampler_fields = frozenset({"edge_prob"})
+    """Spec fields that only shape :meth:`sample` (see :func:`~graphvae_nas.spaces.same_architectures`)."""
+
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "ops": list(self.ops), "max_nodes": self.max_nodes,
                 "max_edges": self.max_edges, "min_nodes": self.min_nodes,

@@ -28,7 +28,7 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.permissions import give_default_permissions
-from graphvae_nas.spaces import SearchSpace, space_from_spec
+from graphvae_nas.spaces import SearchSpace, same_architectures, space_from_spec
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
 
@@ -188,9 +188,11 @@ def load_model(path: str | Path, space: SearchSpace | None = None,
     """Rebuild a saved model (and return its ``extra``); ``space``, if given, must match."""
     payload = read_model_file(path)
     file_space = space_from_spec(payload["space"])
-    if space is not None and space.spec() != file_space.spec():
-        raise GraphVAENASError(
-            f"{path}: model was trained on space {file_space.spec()}, not {space.spec()}")
+    if space is not None:
+        if not same_architectures(space, file_space):
+            raise GraphVAENASError(
+                f"{path}: model was trained on space {file_space.spec()}, not {space.spec()}")
+        file_space = space   # the same architectures; the caller's sampler settings
     model = GraphVAE(file_space, VAEConfig.from_dict(payload["config"]))
     try:
         model.load_state_dict(payload["state_dict"])
