@@ -110,6 +110,22 @@ def test_surrogate_is_calibrated_on_a_toy_function(make, coverage, space, archs)
     assert posterior.variance.mean() > at_train
 
 
+def test_latent_gp_fits_points_outside_its_box_quietly(space, archs) -> None:
+    """Evaluated decodes of a huge space can lie outside the VAE's training box: the fit
+    neither fails nor warns on every round."""
+    import warnings
+
+    from graphvae_nas.surrogates import DenseGraphEncoding, LatentGP
+
+    train = archs[:20]
+    encoding = DenseGraphEncoding(space.vocabulary, space.max_nodes)
+    narrow = torch.stack([torch.full((encoding.dim,), 0.25), torch.full((encoding.dim,), 0.75)]).double()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = LatentGP(encoding.encode, narrow, fit_maxiter=20).fit(train, targets(train))
+    assert model.posterior(encoding.encode(train[:3]).double()).mean.shape == (3, 1)
+
+
 def test_surrogates_reject_bad_targets(space, archs) -> None:
     with pytest.raises(ValueError, match=r"\[n, m\]"):
         small_gnn(space).fit(archs[:5], torch.zeros(4, 1))

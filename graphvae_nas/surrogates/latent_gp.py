@@ -7,6 +7,7 @@ default kernel, inputs normalised to a fixed latent box, outcomes standardised, 
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,8 +40,13 @@ class LatentGP:
 
     def fit(self, archs: Sequence[Architecture], Y: torch.Tensor):
         Y = check_targets(archs, Y)
-        gp = make_gp(self.featurize(archs), Y, kernel="botorch", input_bounds=self.bounds,
-                     standardize=True, inducing_points=None)
-        if not fit_hyperparameters(gp, max_iter=self.fit_maxiter, strict=False):
-            self.counters["gp_fit_failures"] = self.counters.get("gp_fit_failures", 0) + 1
+        with warnings.catch_warnings():
+            # The box is that of the VAE's training latents; in a space too large to enumerate
+            # (bn) evaluated decodes can lie a little outside it, which BoTorch warns about on
+            # every fit. The GP is defined there all the same.
+            warnings.filterwarnings("ignore", message=r".*not contained to the unit cube")
+            gp = make_gp(self.featurize(archs), Y, kernel="botorch", input_bounds=self.bounds,
+                         standardize=True, inducing_points=None)
+            if not fit_hyperparameters(gp, max_iter=self.fit_maxiter, strict=False):
+                self.counters["gp_fit_failures"] = self.counters.get("gp_fit_failures", 0) + 1
         return gp
