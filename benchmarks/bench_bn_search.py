@@ -160,7 +160,7 @@ def markdown(rows: dict, budgets: list[int], optimum: float) -> str:
             cells.append("-" if short else f"{cell['mean']:.1f} +/- {cell['std']:.1f} "
                                            f"({found}/{row['seeds']})")
         median = row["median_queries_to_optimum"]
-        cells.append("not reached" if median == float("inf") else f"{median:g}")
+        cells.append("not reached" if median is None or median == float("inf") else f"{median:g}")
         cells.append(f"{row['overhead_s_per_proposal']:.2g}")
         lines.append("| " + " | ".join(cells) + " |")
     lines.append(f"| bo-pool | - | {POOL_NOTE.split(': ', 1)[1]} |")
