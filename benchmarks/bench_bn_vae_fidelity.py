@@ -61,9 +61,9 @@ def main() -> None:
         evaluator = BNScoreEvaluator(space, score="bic")
         if args.model:
             model, _ = load_model(args.model, space=space)
-        else:
-            model, _, _ = default_model(space, progress=False)
-        train = training_architectures(space)
+            train = training_architectures(space)
+        else:   # the default VAE comes with its training architectures: no second sampling
+            model, train, _ = default_model(space, progress=False)
         seen = {a.canonical_hash for a in train}
 
         def unseen(arc_prob: float, seed: int) -> list:
