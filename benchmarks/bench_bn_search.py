@@ -4,8 +4,10 @@ Every strategy runs the same :class:`~graphvae_nas.search.Study` harness against
 :class:`~graphvae_nas.evaluation.bic.BNScoreEvaluator` (BIC on ``asia.csv``, scored as each
 structure is proposed; no table). Strategies: random search, regularised evolution, local search
 (hill climbing over bnlearn's arc moves, restarting from a random DAG at each local optimum),
-BANANAS (GNN ensemble on mutations) and latent BO in decode mode (the bn space's default VAE,
-trained and cached on first use, unless ``--model`` is given). ``bo-pool`` is not run: it picks
+BANANAS (GNN ensemble on mutations), latent BO in decode mode (the bn space's default VAE,
+trained and cached on first use, unless ``--model`` is given) and, on request, the other
+strategies that decode from that VAE (``bo-structure``: decodes scored by a GP on the arcs;
+``bo-gnn``). ``bo-pool`` is not run: it picks
 from a finite pool of candidates, and the 8-variable space has 7.8e11 DAGs, so any pool is a
 sample and searching it is a different, smaller problem.
 
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
 from graphvae_nas.search.compare import summarise  # noqa: E402
+from graphvae_nas.search.factory import needs_vae  # noqa: E402
 from graphvae_nas.search.objectives import Objective  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
 
@@ -113,7 +116,7 @@ def main() -> None:
         names = args.strategies.split(",")
         options = json.loads(args.options)
         vae = None
-        if any(n in ("bo", "bo-gnn") for n in names):
+        if any(needs_vae(n) for n in names):
             from graphvae_nas.vae.default_model import default_model, training_architectures
             from graphvae_nas.vae.persistence import load_model
 
@@ -127,7 +130,7 @@ def main() -> None:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name in names:
                 run = run_one(name, seed, space, evaluator, args.budget, args.batch_size,
-                              vae if name in ("bo", "bo-gnn") else None, options.get(name, {}))
+                              vae if needs_vae(name) else None, options.get(name, {}))
                 with args.runs[0].open("a") as handle:
                     handle.write(json.dumps(run) + "\n")
                 best = max(o for o in run["objective"] if o is not None)

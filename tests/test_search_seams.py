@@ -260,7 +260,7 @@ def test_registry_names_and_errors(space) -> None:
     from graphvae_nas.search.configs import BananasConfig, make_config
 
     assert set(available_strategies()) >= {"random", "evolution", "local", "bo", "bo-pool",
-                                           "bananas", "bo-gnn"}
+                                           "bananas", "bo-gnn", "bo-structure"}
     with pytest.raises(GraphVAENASError, match="unknown strategy 'nope'.*bananas"):
         make_strategy("nope")
     with pytest.raises(GraphVAENASError, match="unknown option.*size.*'random'.*known: none"):

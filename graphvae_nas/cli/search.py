@@ -63,10 +63,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cost", help="column of simulated evaluation cost")
     p.add_argument("--strategy", choices=available_strategies(), default="bo",
                    help="bo: latent BO decoding new architectures; bo-pool: latent BO over the "
-                        "table's architectures; bo-gnn: decodes scored by a GNN ensemble; bananas: "
+                        "table's architectures; bo-gnn: decodes scored by a GNN ensemble; "
+                        "bo-structure: decodes scored by a GP on the graph's arcs; bananas: "
                         "GNN ensemble over mutations; nsga2: multi-objective evolution; random, "
                         "evolution, local: baselines")
-    p.add_argument("--model", help="trained VAE for bo / bo-pool / bo-gnn (default: a small VAE "
+    p.add_argument("--model", help="trained VAE for the bo strategies (default: a small VAE "
                                    "of the space, trained once and cached)")
     p.add_argument("--bo-options", default="{}",
                    help='JSON of the strategy\'s options (see graphvae_nas.search.configs), '

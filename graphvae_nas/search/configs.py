@@ -154,19 +154,46 @@ class BananasConfig(GNNConfig):
 
 
 @dataclass(frozen=True)
-class BOGNNConfig(GNNConfig):
-    """``bo-gnn``: GNN ensemble, candidates decoded around the best latents and uniformly."""
+class DecodedCandidatesConfig:
+    """Candidates decoded around the latent means of the ``neighbourhood_top`` best
+    architectures (``neighbourhood`` points, std ``neighbourhood_scale`` x the box) and
+    ``explore`` points uniform in the latent box (no acquisition optimisation)."""
 
     neighbourhood: int = 1000
     neighbourhood_top: int = 5
     neighbourhood_scale: float = 0.1
     explore: int = 4000
 
-    def validate(self) -> None:
-        super().validate()
+    def check_decoded_candidates(self) -> None:
         _check_neighbourhood(self)
         _check(self.neighbourhood + self.explore > 0, "explore",
                "neighbourhood and explore cannot both be 0")
+
+
+@dataclass(frozen=True)
+class BOGNNConfig(GNNConfig, DecodedCandidatesConfig):
+    """``bo-gnn``: GNN ensemble, candidates decoded around the best latents and uniformly."""
+
+    def validate(self) -> None:
+        super().validate()
+        self.check_decoded_candidates()
+
+
+@dataclass(frozen=True)
+class BOStructureConfig(BOPoolConfig, DecodedCandidatesConfig):
+    """``bo-structure``: GP on the architectures' structure encoding (see
+    :func:`graphvae_nas.surrogates.structure_encoding`), candidates decoded around the best
+    latents and uniformly in the latent box; with ``mutation_top`` > 0 also the neighbours of
+    that many best architectures and ``mutations`` random two-step mutations of them."""
+
+    mutation_top: int = 0
+    mutations: int = 200
+
+    def validate(self) -> None:
+        super().validate()
+        self.check_decoded_candidates()
+        _check(self.mutation_top >= 0, "mutation_top", "must be >= 0 (0: decodes only)")
+        _check(self.mutations >= 0, "mutations", "must be >= 0")
 
 
 def _accepts(value: Any, annotation: Any) -> tuple[bool, Any]:

@@ -17,6 +17,7 @@ from graphvae_nas.search.configs import (
     BOConfig,
     BOGNNConfig,
     BOPoolConfig,
+    BOStructureConfig,
     EmptyConfig,
     EvolutionConfig,
     NSGA2Config,
@@ -126,6 +127,9 @@ register_strategy("bananas", StrategyEntry(BananasConfig, _bananas,
                                            description="GNN ensemble, mutation candidates"))
 register_strategy("bo-gnn", StrategyEntry(BOGNNConfig, _latent("build_bo_gnn"), needs_vae=True,
                                           description="GNN ensemble, latent decodes"))
+register_strategy("bo-structure", StrategyEntry(BOStructureConfig, _latent("build_bo_structure"),
+                                                needs_vae=True,
+                                                description="GP on the graph's arcs, latent decodes"))
 
 STRATEGY_NAMES = available_strategies()
 """The built-in strategies (``available_strategies()`` includes later registrations)."""
@@ -137,7 +141,7 @@ def make_strategy(name: str, *, model=None, model_name: str = "",
     """The strategy ``name`` with ``options`` (checked against its config, see
     :mod:`graphvae_nas.search.configs`).
 
-    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``) need a trained VAE (``model``) and
+    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``) need a trained VAE (``model``) and
     ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents span the
     search box); ``bananas`` needs the ``space`` (or a model of it).
     """

@@ -215,12 +215,15 @@ class DecodeGenerator:
 
 
 class UnionGenerator:
-    """The candidates of several generators, in their order, each architecture once."""
+    """The candidates of several generators, in their order, each architecture once.
+    ``origins`` maps each candidate of the last round (by canonical hash) to the name
+    (``spec()["name"]``) of the first generator that offered it."""
 
     def __init__(self, generators: Sequence[CandidateGenerator]) -> None:
         if not generators:
             raise ValueError("a union needs at least one generator")
         self.generators = list(generators)
+        self.origins: dict[str, str] = {}
 
     def spec(self) -> dict[str, Any]:
         return {"name": "union", "parts": [g.spec() for g in self.generators]}
@@ -235,7 +238,11 @@ class UnionGenerator:
 
     def candidates(self, round: Round) -> list[Architecture]:
         out: dict[str, Architecture] = {}
+        self.origins = {}
         for g in self.generators:
+            name = g.spec()["name"]
             for arch in g.candidates(round):
-                out.setdefault(arch.canonical_hash, arch)
+                if arch.canonical_hash not in out:
+                    out[arch.canonical_hash] = arch
+                    self.origins[arch.canonical_hash] = name
         return list(out.values())

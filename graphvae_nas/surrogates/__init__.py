@@ -10,7 +10,12 @@ from graphvae_nas.surrogates.gp import (
     predictive_performance,
 )
 from graphvae_nas.surrogates.latent_gp import LatentGP
+from graphvae_nas.surrogates.structure import (
+    LabelledAdjacencyEncoding,
+    structure_encoding,
+    unit_box,
+)
 
-__all__ = ["DenseGraphEncoding", "GNNEnsemble", "LatentGP", "PredictiveScore", "Surrogate",
-           "fit_gp", "fit_hyperparameters", "gaussian_copula", "make_gp", "predict_mean",
-           "predictive_performance"]
+__all__ = ["DenseGraphEncoding", "GNNEnsemble", "LabelledAdjacencyEncoding", "LatentGP",
+           "PredictiveScore", "Surrogate", "fit_gp", "fit_hyperparameters", "gaussian_copula",
+           "make_gp", "predict_mean", "predictive_performance", "structure_encoding", "unit_box"]

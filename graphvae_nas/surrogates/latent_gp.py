@@ -1,7 +1,8 @@
 """A GP on latent vectors of architectures (the surrogate of latent-space BO).
 
-The features come from a callable (e.g. a VAE's encoder means, cached by the search layer),
-so this module knows nothing of the VAE. The model is a float64 ``SingleTaskGP`` with BoTorch's
+The features come from a callable (a VAE's encoder means, cached by the search layer, or a
+fixed encoding such as :mod:`graphvae_nas.surrogates.structure`'s), so this module knows
+nothing of the VAE. The model is a float64 ``SingleTaskGP`` with BoTorch's
 default kernel, inputs normalised to a fixed latent box, outcomes standardised, fitted by
 :func:`graphvae_nas.surrogates.gp.fit_hyperparameters` (the path the VAE's predictive check uses).
 """

@@ -9,6 +9,11 @@
 * ``bo-pool``: the same GP, candidates from a finite pool (as arch2vec does);
 * ``bo-gnn``: latent decodes around the best latents and uniform in the box, scored by an
   ensemble of graph neural predictors (:class:`~graphvae_nas.surrogates.GNNEnsemble`);
+* ``bo-structure``: latent decodes around the best latents and uniform in the box (optionally
+  with the mutations of the best architectures), scored by a GP on the architectures'
+  structure (the labelled adjacency of a Bayesian network, arc by arc;
+  :func:`~graphvae_nas.surrogates.structure.structure_encoding`): the VAE generates, a
+  surrogate that sees every arc chooses;
 * ``bananas``: the GNN ensemble, candidates mutated from the best architectures (BANANAS).
 
 All choose the batch by the same acquisition (qLogNEI by default) after a prefilter by its
@@ -26,6 +31,8 @@ from graphvae_nas.search.configs import (
     BOConfig,
     BOGNNConfig,
     BOPoolConfig,
+    BOStructureConfig,
+    DecodedCandidatesConfig,
     GNNConfig,
     SurrogateConfig,
 )
@@ -36,8 +43,10 @@ from graphvae_nas.spaces import SearchSpace
 from graphvae_nas.surrogates.base import gaussian_copula
 from graphvae_nas.surrogates.gnn import GNNEnsemble
 from graphvae_nas.surrogates.latent_gp import LatentGP
+from graphvae_nas.surrogates.structure import structure_encoding, unit_box
 
-__all__ = ["build_bananas", "build_bo", "build_bo_gnn", "build_bo_pool", "gaussian_copula"]
+__all__ = ["build_bananas", "build_bo", "build_bo_gnn", "build_bo_pool", "build_bo_structure",
+           "gaussian_copula"]
 
 
 def _common(config: SurrogateConfig) -> dict:
@@ -80,15 +89,33 @@ def build_bo_pool(config: BOPoolConfig, model, candidates: Sequence[Architecture
                              settings={**dataclasses.asdict(config), "model": model_name})
 
 
+def _decodes(config: DecodedCandidatesConfig, latent: LatentSpace) -> DecodeGenerator:
+    """Decodes around the best latents and uniform in the box, no acquisition optimisation."""
+    return DecodeGenerator(latent, optimise=False, neighbourhood=config.neighbourhood,
+                           neighbourhood_top=config.neighbourhood_top,
+                           neighbourhood_scale=config.neighbourhood_scale, explore=config.explore)
+
+
 def build_bo_gnn(config: BOGNNConfig, model, candidates: Sequence[Architecture],
                  model_name: str = "") -> SurrogateStrategy:
     """``bo-gnn``: ``candidates`` span the latent box."""
     latent = LatentSpace(model, candidates)
-    generator = DecodeGenerator(latent, optimise=False, neighbourhood=config.neighbourhood,
-                                neighbourhood_top=config.neighbourhood_top,
-                                neighbourhood_scale=config.neighbourhood_scale,
-                                explore=config.explore)
-    return SurrogateStrategy("bo-gnn", latent.space, _gnn(config, latent.space), generator,
+    return SurrogateStrategy("bo-gnn", latent.space, _gnn(config, latent.space),
+                             _decodes(config, latent), **_common(config),
+                             settings={**dataclasses.asdict(config), "model": model_name})
+
+
+def build_bo_structure(config: BOStructureConfig, model, candidates: Sequence[Architecture],
+                       model_name: str = "") -> SurrogateStrategy:
+    """``bo-structure``: ``candidates`` span the latent box."""
+    latent = LatentSpace(model, candidates)
+    encoding = structure_encoding(latent.space)
+    surrogate = LatentGP(encoding.encode, unit_box(encoding.dim), fit_maxiter=config.fit_maxiter)
+    generators: list = [_decodes(config, latent)]
+    if config.mutation_top:
+        generators.append(MutationGenerator(latent.space, top=config.mutation_top,
+                                            mutations=config.mutations))
+    return SurrogateStrategy("bo-structure", latent.space, surrogate, generators,
                              **_common(config),
                              settings={**dataclasses.asdict(config), "model": model_name})
 

@@ -78,7 +78,8 @@ class SurrogateStrategy:
 
     @property
     def counters(self) -> dict[str, float]:
-        """Random fallbacks, the generators' counts (e.g. invalid decodes) and the surrogate's."""
+        """Random fallbacks, the generators' counts (e.g. invalid decodes), the surrogate's and,
+        with several generators, how many proposals came from each (``picked_<name>``)."""
         merged = dict(self._counters)
         for part in (self.generator, self.surrogate):
             merged.update(getattr(part, "counters", {}))
@@ -134,7 +135,12 @@ class SurrogateStrategy:
         picked, _ = optimize_acqf_discrete(state.acquisition, q=min(state.n, len(candidates)),
                                            choices=features, unique=True)
         out = []
+        origins = getattr(self.generator, "origins", {})
         for row in picked:
             index = int(torch.nonzero((features == row).all(-1))[0, 0])
             out.append(Proposal(candidates[index], self.name))
+            origin = origins.get(candidates[index].canonical_hash)
+            if origin is not None:
+                key = f"picked_{origin}"
+                self._counters[key] = self._counters.get(key, 0) + 1
         return out
