@@ -426,3 +426,20 @@ def test_comparison_runs_file_resumes_and_refuses_other_settings(tmp_path) -> No
                            objective="score", report="neg")
     with pytest.raises(DataFormatError, match=r"runs\.jsonl:1: recorded with budget=6"):
         run_comparison(other, runs_path=runs_file)
+
+
+def test_runs_file_keeps_runs_of_strategies_without_a_vae_when_only_the_model_differs(tmp_path) -> None:
+    """Cheap strategies first (no VAE), latent BO later in the same file: the first runs are
+    kept; a latent-BO run recorded with another VAE is still refused."""
+    from graphvae_nas.search.runs_file import RunsFile
+
+    path = tmp_path / "runs.jsonl"
+    without = RunsFile(path, {"budget": 6, "model": None})
+    without.append({"strategy": "random", "seed": 0, "objective": [1.0]})
+    with_model = RunsFile(path, {"budget": 6, "model": "vae.pt"})
+    assert list(with_model.load()) == [("random", 0)]
+    without.append({"strategy": "bo", "seed": 0, "objective": [2.0]})
+    with pytest.raises(DataFormatError, match=r"runs\.jsonl:2: recorded with model=None.*'vae\.pt'"):
+        with_model.load()
+    with pytest.raises(DataFormatError, match=r"runs\.jsonl:1: recorded with budget=6"):
+        RunsFile(path, {"budget": 9, "model": None}).load()

@@ -4,6 +4,10 @@ Each line is one run (a dict with ``strategy`` and ``seed``) plus the ``settings
 its outcome. Reading checks every line's settings against the current comparison's and refuses
 a file written for other settings, naming the line and the first field that differs; a last line
 cut off mid-write (the process was killed) is dropped so that appending stays valid.
+
+A setting named in ``vae_settings`` (by default ``model``, the VAE's file) only decides the runs of strategies that
+search a VAE's latent space, so the runs of the others are kept when only it differs: a
+comparison of the cheap strategies can later be extended with latent BO in the same file.
 """
 from __future__ import annotations
 
@@ -13,15 +17,22 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from graphvae_nas.errors import DataFormatError
+from graphvae_nas.errors import DataFormatError, GraphVAENASError
+
+
+VAE_SETTINGS = frozenset({"model"})
+"""The settings of a comparison that only decide the runs of strategies searching a VAE."""
 
 
 class RunsFile:
-    """The finished runs of one comparison in ``path``, recorded with ``settings``."""
+    """The finished runs of one comparison in ``path``, recorded with ``settings``; the fields
+    in ``vae_settings`` are compared only for strategies that need a VAE."""
 
-    def __init__(self, path: str | Path, settings: dict[str, Any]) -> None:
+    def __init__(self, path: str | Path, settings: dict[str, Any], *,
+                 vae_settings: frozenset[str] = VAE_SETTINGS) -> None:
         self.path = Path(path)
         self.settings = json.loads(json.dumps(settings))   # as it reads back from JSON
+        self.vae_settings = vae_settings
 
     def load(self) -> dict[tuple[str, int], dict[str, Any]]:
         """The recorded runs by (strategy, seed); none when the file does not exist."""
@@ -43,6 +54,8 @@ class RunsFile:
                 raise DataFormatError(f"{self.path}:{number}: not a comparison run record "
                                       f"({exc})") from None
             for name, value in self.settings.items():
+                if name in self.vae_settings and not _needs_vae(key[0]):
+                    continue
                 if settings.get(name) != value:
                     raise DataFormatError(
                         f"{self.path}:{number}: recorded with {name}={settings.get(name)!r}, but "
@@ -58,6 +71,16 @@ class RunsFile:
     def _truncate(self, size: int) -> None:
         with open(self.path, "r+b") as f:
             f.truncate(self.path.stat().st_size - size)
+
+
+def _needs_vae(strategy: str) -> bool:
+    from graphvae_nas.search.factory import needs_vae, strategy_entry
+
+    try:
+        strategy_entry(strategy)
+    except GraphVAENASError:    # a strategy registered by another program: compare everything
+        return True
+    return needs_vae(strategy)
 
 
 Job = tuple[str, int]
