@@ -141,9 +141,9 @@ def make_strategy(name: str, *, model=None, model_name: str = "",
     """The strategy ``name`` with ``options`` (checked against its config, see
     :mod:`graphvae_nas.search.configs`).
 
-    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``) need a trained VAE (``model``) and
-    ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents span the
-    search box); ``bananas`` needs the ``space`` (or a model of it).
+    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``) need a trained VAE
+    (``model``) and ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents
+    span the search box); ``bananas`` needs the ``space`` (or a model of it).
     """
     entry = strategy_entry(name)
     config = make_config(entry.config, options, strategy=name)

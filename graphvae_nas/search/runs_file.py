@@ -5,9 +5,10 @@ its outcome. Reading checks every line's settings against the current comparison
 a file written for other settings, naming the line and the first field that differs; a last line
 cut off mid-write (the process was killed) is dropped so that appending stays valid.
 
-A setting named in ``vae_settings`` (by default ``model``, the VAE's file) only decides the runs of strategies that
-search a VAE's latent space, so the runs of the others are kept when only it differs: a
-comparison of the cheap strategies can later be extended with latent BO in the same file.
+A setting named in ``vae_settings`` (by default ``model``, the VAE's file) only decides the
+runs of strategies that search a VAE's latent space, so the runs of the others are kept when
+only it differs: a comparison of the cheap strategies can later be extended with latent BO in
+the same file.
 """
 from __future__ import annotations
 
