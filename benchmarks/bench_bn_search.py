@@ -69,6 +69,35 @@ def run_one(name: str, seed: int, space, evaluator, budget: int, batch_size: int
             "report": objective, "counters": dict(study.stats.strategy), "options": options}
 
 
+def round_times(names: list[str], space, evaluator, sizes: list[int], batch_size: int, vae,
+                options: dict) -> dict:
+    """Seconds of one proposal round (surrogate fit, candidates, selection) of each strategy
+    after ``sizes`` observations: the history of a regularised-evolution run (seed 0), the
+    best of three rounds (seeds 0-2) at each size."""
+    import random
+
+    from graphvae_nas.search import Study, make_strategy
+
+    study = Study(space, make_strategy("evolution"), evaluator, seed=0,
+                  objectives=[Objective(evaluator.objective)])
+    result: dict = {}
+    for size in sorted(sizes):
+        study.optimize(size, batch_size=batch_size)
+        for name in names:
+            model, model_name, candidates = vae if needs_vae(name) else (None, "", None)
+            strategy = make_strategy(name, model=model, model_name=model_name,
+                                     candidates=candidates, space=space, **options.get(name, {}))
+            times = []
+            for seed in range(3):
+                start = time.perf_counter()
+                strategy.propose(study.history, batch_size, random.Random(seed))
+                times.append(time.perf_counter() - start)
+            result.setdefault(name, {})[str(size)] = {
+                "round_s": round(min(times), 3), "per_proposal_s": round(min(times) / batch_size, 4),
+                "rounds_s": [round(t, 3) for t in times]}
+    return result
+
+
 def table(runs: list[dict], budgets: list[int], optimum: float) -> dict:
     """``summarise`` of the comparison module, the optimum loosened by the tolerance, with the
     number of seeds and the fraction of runs reaching the optimum."""
@@ -102,6 +131,11 @@ def main() -> None:
                         help="JSON lines of finished runs (appended to: the first file; all are "
                              "read for the table, a (strategy, seed) kept once)")
     parser.add_argument("--summarise", action="store_true", help="only print the table of --runs")
+    parser.add_argument("--rounds-only", action="store_true",
+                        help="only time one round of each strategy after --observations "
+                             "evaluations (on a quiet machine), without the comparison")
+    parser.add_argument("--observations", default="100,200,500",
+                        help="history sizes of --rounds-only")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table, not JSON")
     args = parser.parse_args()
 
@@ -112,9 +146,9 @@ def main() -> None:
     evaluator = BNScoreEvaluator(space, score="bic")
     optimum = exact_optimum(evaluator)
     budgets = [int(b) for b in args.budgets.split(",")]
+    names = args.strategies.split(",")
+    options = json.loads(args.options)
     if not args.summarise:
-        names = args.strategies.split(",")
-        options = json.loads(args.options)
         vae = None
         if any(needs_vae(n) for n in names):
             from graphvae_nas.vae.default_model import default_model, training_architectures
@@ -126,6 +160,12 @@ def main() -> None:
             else:
                 model, archs, path = default_model(space, progress=False)
                 vae = (model, path.name, archs)
+        if args.rounds_only:
+            sizes = [int(n) for n in args.observations.split(",")]
+            print(json.dumps({"batch_size": args.batch_size, "options": options,
+                              "rounds": round_times(names, space, evaluator, sizes,
+                                                    args.batch_size, vae, options)}, indent=2))
+            return
         args.runs[0].parent.mkdir(parents=True, exist_ok=True)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name in names:

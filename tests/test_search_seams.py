@@ -126,6 +126,38 @@ def test_latent_gp_fits_points_outside_its_box_quietly(space, archs) -> None:
     assert model.posterior(encoding.encode(train[:3]).double()).mean.shape == (3, 1)
 
 
+def test_latent_gp_fits_its_hyperparameters_on_a_subset(space, archs) -> None:
+    """With ``fit_points`` the hyper-parameters come from a seeded subset, and the GP then
+    conditions on every observation: it interpolates points left out of the fit."""
+    from graphvae_nas.surrogates import DenseGraphEncoding, LatentGP
+
+    encoding = DenseGraphEncoding(space.vocabulary, space.max_nodes)
+    bounds = torch.stack([torch.zeros(encoding.dim), torch.ones(encoding.dim)]).double()
+    train = split(archs, 80)[0]
+    y = targets(train)
+    surrogate = LatentGP(encoding.encode, bounds, fit_maxiter=50, kernel="isotropic",
+                         fit_points=30)
+    torch.manual_seed(0)
+    model = surrogate.fit(train, y)
+    assert model.train_inputs[0].shape[0] == 80 and not model.training
+    assert model.covar_module.base_kernel.lengthscale.numel() == 1  # isotropic
+    with torch.no_grad():
+        mean = model.posterior(encoding.encode(train).double()).mean
+    assert (mean - y).abs().max() < 0.05 * (y.max() - y.min())
+    torch.manual_seed(0)
+    again = surrogate.fit(train, y)
+    assert torch.equal(again.covar_module.base_kernel.lengthscale,
+                       model.covar_module.base_kernel.lengthscale)
+    torch.manual_seed(1)  # another subset, other hyper-parameters
+    other = surrogate.fit(train, y)
+    assert not torch.equal(other.covar_module.base_kernel.lengthscale,
+                           model.covar_module.base_kernel.lengthscale)
+    with pytest.raises(ValueError, match="kernel must be one of ard, isotropic"):
+        LatentGP(encoding.encode, bounds, kernel="matern")
+    with pytest.raises(ValueError, match="fit_points must be >= 2"):
+        LatentGP(encoding.encode, bounds, fit_points=1)
+
+
 def test_surrogates_reject_bad_targets(space, archs) -> None:
     with pytest.raises(ValueError, match=r"\[n, m\]"):
         small_gnn(space).fit(archs[:5], torch.zeros(4, 1))
@@ -246,6 +278,17 @@ def test_acquisition_factory_by_objective_count(space, archs) -> None:
         assert acq(choices.reshape(5, 2, -1)).shape == (5,)  # five batches of q = 2
         prefilter = make_prefilter(name, model, x, y)
         assert type(prefilter) is analytic and prefilter(choices.unsqueeze(1)).shape == (10,)
+    gp = dense_gp(space)
+    torch.manual_seed(0)
+    gp_model = gp.fit(train, y)
+    many = gp.featurize(test[:300]).unsqueeze(1)
+    for name, analytic in (("qlogei", LogExpectedImprovement), ("ucb", UpperConfidenceBound)):
+        # the prefilter's marginals (one joint posterior in chunks) are the GP's own
+        direct = analytic(gp_model, **({"best_f": float(y.max())} if name == "qlogei"
+                                       else {"beta": 2.0}))
+        with torch.no_grad():
+            assert torch.allclose(make_prefilter(name, gp_model, x, y)(many), direct(many),
+                                  rtol=1e-6, atol=1e-8)
     with pytest.raises(GraphVAENASError, match="unknown acquisition 'ei'.*qlognei"):
         make_acquisition("ei", model, x, y)
     with pytest.raises(GraphVAENASError, match="unknown acquisition 'qlognei' for 2 objective"):

@@ -75,13 +75,13 @@ def _qucb(model, X, Y, options):
 def _logei(model, X, Y, options):
     from botorch.acquisition.analytic import LogExpectedImprovement
 
-    return LogExpectedImprovement(model, best_f=float(Y.max()))
+    return LogExpectedImprovement(_marginal_model_class()(model), best_f=float(Y.max()))
 
 
 def _ucb(model, X, Y, options):
     from botorch.acquisition.analytic import UpperConfidenceBound
 
-    return UpperConfidenceBound(model, beta=options.ucb_beta)
+    return UpperConfidenceBound(_marginal_model_class()(model), beta=options.ucb_beta)
 
 
 def _qlognehvi(model, X, Y, options):

@@ -81,13 +81,24 @@ class SurrogateConfig:
 
 @dataclass(frozen=True)
 class BOPoolConfig(SurrogateConfig):
-    """``bo-pool``: GP on VAE latent means, candidates from the pool."""
+    """``bo-pool``: GP on VAE latent means, candidates from the pool. The GP's options (shared
+    by ``bo`` and ``bo-structure``): ``kernel`` (``ard`` or ``isotropic``, see
+    :data:`graphvae_nas.surrogates.latent_gp.KERNELS`), ``fit_maxiter`` and ``fit_points``
+    (hyper-parameters fitted on a random subset of at most that many observations; null: all)."""
 
     fit_maxiter: int = 100
+    kernel: str = "ard"
+    fit_points: int | None = None
 
     def validate(self) -> None:
+        from graphvae_nas.surrogates.latent_gp import KERNELS
+
         super().validate()
         _check(self.fit_maxiter >= 1, "fit_maxiter", "must be >= 1")
+        _check(self.kernel in KERNELS, "kernel",
+               f"must be one of {', '.join(KERNELS)}, got {self.kernel!r}")
+        _check(self.fit_points is None or self.fit_points >= 2, "fit_points",
+               "must be >= 2 or null")
 
 
 def _check_neighbourhood(config: Any) -> None:

@@ -503,6 +503,15 @@ class BayesianNetworkSpace(SpaceBase):
         keeping acyclicity and ``max_parents``."""
         return [self._build(m, self._bnlearn_order(m)) for m in self.neighbour_masks(self.parent_masks(arch))]
 
+    def mutate(self, arch: Architecture, seed: Seed = None) -> Architecture:
+        """A uniformly random neighbour (the same choice as the base class's for the same
+        seed), building only the chosen one."""
+        options = self.neighbour_masks(self.parent_masks(arch))
+        if not options:
+            raise ArchitectureError(f"{self.name}: architecture has no neighbours to mutate to")
+        masks = as_rng(seed).choice(options)
+        return self._build(masks, self._bnlearn_order(masks))
+
     def neighbour_masks(self, masks: Masks) -> list[Masks]:
         """Parent masks of every neighbour of ``masks`` (see :meth:`neighbours`)."""
         n = self.num_variables

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 DEFAULT_INDUCING = 500
-GP_KERNELS = ("scaled_rbf", "botorch")
+GP_KERNELS = ("scaled_rbf", "botorch", "isotropic")
 
 
 def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
@@ -22,8 +22,10 @@ def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarr
             seed: int = 0):
     """An unfitted float64 ``SingleTaskGP`` on ``train_x [N, d]`` and ``train_y [N]`` or ``[N, m]``.
 
-    ``kernel``: ``"scaled_rbf"`` (a scaled ARD RBF kernel, the predictive check's) or
-    ``"botorch"`` (BoTorch's default kernel and priors, the latent-BO surrogate's).
+    ``kernel``: ``"scaled_rbf"`` (a scaled ARD RBF kernel, the predictive check's),
+    ``"botorch"`` (BoTorch's default kernel and priors, the latent-BO surrogate's) or
+    ``"isotropic"`` (a scaled RBF kernel with one lengthscale: on 0/1 features such as a
+    structure's arcs, a function of the Hamming distance).
     ``input_bounds [2, d]``: inputs normalised to that box; ``standardize``: outcomes
     standardised (the posterior stays in the units of ``train_y``). When
     ``N > inducing_points`` the kernel is sparse, with inducing points initialised at a seeded
@@ -46,9 +48,11 @@ def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarr
         extra["input_transform"] = Normalize(x.shape[-1], bounds=input_bounds)
     if standardize:
         extra["outcome_transform"] = Standardize(y.shape[-1])
-    if kernel == "botorch":
+    if kernel in ("botorch", "isotropic"):
         if inducing_points is not None and x.shape[0] > inducing_points:
             raise ValueError("the sparse GP needs kernel='scaled_rbf'")
+        if kernel == "isotropic":
+            extra["covar_module"] = ScaleKernel(RBFKernel())
         return SingleTaskGP(x, y, **extra)
     base = ScaleKernel(RBFKernel(ard_num_dims=x.shape[1]))
     if inducing_points is not None and x.shape[0] > inducing_points:

@@ -56,6 +56,12 @@ def _common(config: SurrogateConfig) -> dict:
                                                       mc_samples=config.mc_samples)}
 
 
+def _gp(config: BOPoolConfig) -> dict:
+    """The latent GP's options of a GP strategy's config."""
+    return {"fit_maxiter": config.fit_maxiter, "kernel": config.kernel,
+            "fit_points": config.fit_points}
+
+
 def _gnn(config: GNNConfig, space: SearchSpace) -> GNNEnsemble:
     return GNNEnsemble(space.vocabulary, space.max_nodes, members=config.members,
                        hidden=config.hidden, layers=config.layers, epochs=config.epochs,
@@ -66,7 +72,7 @@ def build_bo(config: BOConfig, model, candidates: Sequence[Architecture],
              model_name: str = "") -> SurrogateStrategy:
     """``bo``: ``candidates`` span the latent box."""
     latent = LatentSpace(model, candidates)
-    surrogate = LatentGP(latent.means, latent.bounds, fit_maxiter=config.fit_maxiter)
+    surrogate = LatentGP(latent.means, latent.bounds, **_gp(config))
     generator = DecodeGenerator(
         latent, optimise=True, samples=config.samples, max_jitter=config.max_jitter,
         num_restarts=config.num_restarts, raw_samples=config.raw_samples,
@@ -83,7 +89,7 @@ def build_bo_pool(config: BOPoolConfig, model, candidates: Sequence[Architecture
     """``bo-pool``: ``candidates`` are the pool and span the latent box."""
     latent = LatentSpace(model, candidates)
     latent.means(candidates)  # every pool member's latent mean, cached once
-    surrogate = LatentGP(latent.means, latent.bounds, fit_maxiter=config.fit_maxiter)
+    surrogate = LatentGP(latent.means, latent.bounds, **_gp(config))
     return SurrogateStrategy("bo-pool", latent.space, surrogate, PoolGenerator(candidates),
                              **_common(config), fallback=False,
                              settings={**dataclasses.asdict(config), "model": model_name})
@@ -110,7 +116,7 @@ def build_bo_structure(config: BOStructureConfig, model, candidates: Sequence[Ar
     """``bo-structure``: ``candidates`` span the latent box."""
     latent = LatentSpace(model, candidates)
     encoding = structure_encoding(latent.space)
-    surrogate = LatentGP(encoding.encode, unit_box(encoding.dim), fit_maxiter=config.fit_maxiter)
+    surrogate = LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config))
     generators: list = [_decodes(config, latent)]
     if config.mutation_top:
         generators.append(MutationGenerator(latent.space, top=config.mutation_top,
