@@ -443,3 +443,28 @@ def test_runs_file_keeps_runs_of_strategies_without_a_vae_when_only_the_model_di
         with_model.load()
     with pytest.raises(DataFormatError, match=r"runs\.jsonl:1: recorded with budget=6"):
         RunsFile(path, {"budget": 9, "model": None}).load()
+
+
+def test_a_store_from_before_an_option_existed_resumes_with_the_option_at_its_default(tmp_path) -> None:
+    """Options added by a later release default to the earlier behaviour, so a study stored
+    without them resumes; set to anything else, it is another study."""
+    from graphvae_nas.errors import DataFormatError
+    from graphvae_nas.search import StudyStore
+    from graphvae_nas.search.factory import option_defaults
+
+    old = {"seed": 0, "objectives": [{"name": "score", "direction": "max"}],
+           "strategy": {"name": "local"}}
+    path = tmp_path / "study.jsonl"
+    StudyStore(path, old).close()
+    StudyStore(path, {**old, "strategy": {"name": "local", "between_classes": False}},
+               resume=True).close()
+    with pytest.raises(DataFormatError, match="another study: strategy"):
+        StudyStore(path, {**old, "strategy": {"name": "local", "between_classes": True}},
+                   resume=True)
+    bo = {k: v for k, v in option_defaults("bo").items() if k not in ("kernel", "fit_points")}
+    path = tmp_path / "bo.jsonl"
+    StudyStore(path, {**old, "strategy": {"name": "bo", **bo, "model": "vae.pt"}}).close()
+    now = {"name": "bo", **option_defaults("bo"), "model": "vae.pt"}
+    StudyStore(path, {**old, "strategy": now}, resume=True).close()
+    with pytest.raises(DataFormatError, match="another study: strategy"):
+        StudyStore(path, {**old, "strategy": {**now, "kernel": "isotropic"}}, resume=True)

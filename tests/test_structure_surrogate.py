@@ -140,3 +140,113 @@ def all_dags(space) -> list:
             except ArchitectureError:   # a cycle
                 pass
     return out
+
+
+def test_equivalence_class_encoding_gives_members_of_a_class_one_row() -> None:
+    from graphvae_nas.spaces.bn_equivalence import class_members, equivalence_key
+    from graphvae_nas.surrogates import EquivalenceClassEncoding
+
+    space = get_space("bn:variables=a,b,c,d")
+    archs = all_dags(space)
+    encoding = structure_encoding(space, equivalence=True)
+    assert isinstance(encoding, EquivalenceClassEncoding) and encoding.dim == 6 * 5
+    rows = encoding.encode(archs)
+    keys = [equivalence_key(space.parent_masks(a)) for a in archs]
+    by_row = {}
+    for key, row in zip(keys, rows):
+        by_row.setdefault(tuple(row.tolist()), set()).add(key)
+    assert len(by_row) == 185 and all(len(k) == 1 for k in by_row.values())  # one row per class
+    chain = space.parse("[a][b|a][c|b][d]")
+    members = [space.from_masks(m) for m in class_members(space.parent_masks(chain), 100)]
+    assert len(members) == 3 and len({tuple(r.tolist()) for r in encoding.encode(members)}) == 1
+    collider = encoding.encode([space.parse("[a][c][b|a:c][d]")])[0]
+    assert collider.sum() == 3   # two arcs of the skeleton and one v-structure
+    with pytest.raises(ValueError, match="no equivalence classes"):
+        structure_encoding(get_space("nb201"), equivalence=True)
+
+
+def test_bo_structure_over_equivalence_classes_proposes_one_structure_per_class() -> None:
+    pytest.importorskip("botorch")
+    from graphvae_nas.datasets import ArchitectureDataset
+    from graphvae_nas.vae import GraphVAE, VAEConfig
+
+    space = get_space("bn:variables=a,b,c,d")
+    archs = all_dags(space)
+    table = ArchitectureDataset.from_architectures(space, archs, {"score": [a.num_edges for a in archs]})
+    torch.manual_seed(0)
+    vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
+    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4,
+                             neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
+                             mutations=20, equivalence=True, kernel="isotropic",
+                             acquisition="qlogei", fit_points=8)
+    study = Study(space, strategy, TabularEvaluator(table, "score"), seed=1)
+    study.optimize(24, batch_size=4)
+    proposed = [t.arch for t in study.trials if t.tag == "bo-structure"]
+    assert len(proposed) == 20
+    evaluated = {space.equivalence_key(t.arch) for t in study.trials if t.tag == "random-init"}
+    keys = [space.equivalence_key(a) for a in proposed]
+    assert len(set(keys)) == len(keys) and not set(keys) & evaluated
+    assert strategy.counters["equivalent_dropped"] > 0
+    assert max(t.objective for t in study.trials) == max(a.num_edges for a in archs)
+
+
+def test_surrogate_strategies_restart_when_the_climb_stalls() -> None:
+    """With ``restart_after`` a batch of random structures starts a new climb once the climb's
+    best is that many evaluations old; generators then search around the new climb only."""
+    pytest.importorskip("botorch")
+    from graphvae_nas.errors import GraphVAENASError
+    from graphvae_nas.search import History
+
+    space = get_space("bn:variables=a,b,c,d")
+    archs = all_dags(space)
+    strategy = make_strategy("bananas", space=space, restart_after=3, n_init=2)
+    history = History(space)
+    for arch, y in zip(archs[:5], (1.0, 5.0, 2.0, 3.0, 4.0)):   # the best (5.0) is 3 old
+        history.add(arch, y, "x")
+    assert strategy._climb_start(history, 1) is None
+    proposals = strategy.propose(history, 3, random.Random(0))
+    assert [p.tag for p in proposals] == ["bananas-restart"] * 3
+    assert strategy.counters["restarts"] == 1
+    for p, y in zip(proposals, (0.5, 0.6, 0.7)):
+        history.add(p.arch, y, p.tag)
+    assert strategy._climb_start(history, 1) == 5   # the climb starts at the restart batch
+    history.add(archs[10], 0.1, "bananas")
+    history.add(archs[11], 0.2, "bananas")
+    assert strategy._climb_start(history, 1) == 5   # its best (0.7) is 2 old: no restart yet
+    history.add(archs[12], 0.3, "bananas")
+    assert strategy._climb_start(history, 1) is None
+    never = make_strategy("bananas", space=space, n_init=2)
+    assert never._climb_start(history, 1) == 5
+    kick = make_strategy("bananas", space=space, restart_after=3, n_init=2, restart_kick=1)
+    proposals = kick.propose(history, 4, random.Random(0))   # kicks from the best (archs[1])
+    neighbours = {a.canonical_hash for a in space.neighbours(archs[1])}
+    assert len(proposals) == 4 and all(p.tag == "bananas-restart" for p in proposals)
+    assert all(p.arch.canonical_hash in neighbours and p.arch.canonical_hash not in history.seen
+               for p in proposals)
+    with pytest.raises(GraphVAENASError, match="restart_after needs a single objective"):
+        strategy._climb_start(history, 2)
+
+
+@needs_asia
+def test_local_search_over_equivalence_classes_beats_the_arc_moves_local_optimum() -> None:
+    """From the local optimum of bnlearn's arc moves (-11111.3504), local search over classes
+    reaches the global optimum in one round; over arcs it must restart."""
+    from graphvae_nas.evaluation.bic import BNScoreEvaluator
+    from graphvae_nas.search import History
+
+    space = get_space(f"bn:data={ASIA_FILE}")
+    evaluator = BNScoreEvaluator(space, score="bic")
+    start = space.parse("[A][E][T|E][X|E][L|T:E][S|L][B|S][D|B:E]")
+    for between, expected in ((True, -11107.2933094), (False, None)):
+        history = History(space)
+        history.add(start, evaluator.score(start), "random")
+        strategy = make_strategy("local", between_classes=between)
+        proposals = strategy.propose(history, 200, random.Random(0))
+        best = max(evaluator.score(p.arch) for p in proposals)
+        if expected is None:
+            assert best <= evaluator.score(start)   # at best a covered arc reversed
+        else:
+            assert best == pytest.approx(expected, abs=1e-6)
+            keys = {space.equivalence_key(p.arch) for p in proposals}
+            assert len(keys) == len(proposals) and space.equivalence_key(start) not in keys
+    assert make_strategy("local").spec() == {"name": "local", "between_classes": False}

@@ -31,10 +31,20 @@ def _check(condition: bool, field: str, message: str) -> None:
 
 @dataclass(frozen=True)
 class EmptyConfig:
-    """Strategies without options (random, local)."""
+    """Strategies without options (random)."""
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid field."""
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """``local``: with ``between_classes`` (bn) it climbs over Markov equivalence classes."""
+
+    between_classes: bool = False
+
+    def validate(self) -> None:
+        """Nothing to check beyond the type."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,12 @@ class NSGA2Config:
 
 @dataclass(frozen=True)
 class SurrogateConfig:
-    """What every surrogate strategy has: random start, target transform, acquisition."""
+    """What every surrogate strategy has: random start, target transform, acquisition, and
+    restarts: with ``restart_after``, once the best of the current climb is that many
+    evaluations old, a batch of random architectures starts a new climb (with ``restart_kick``
+    = k: the best so far, each changed by k random mutations, as iterated local search kicks),
+    and the generators search around the new climb's best (the surrogate still learns from
+    every evaluation)."""
 
     n_init: int = 10
     acquisition: str = DEFAULT_ACQUISITION
@@ -69,9 +84,14 @@ class SurrogateConfig:
     mc_samples: int = 128
     pool_shortlist: int = 500
     copula: bool = True
+    restart_after: int | None = None
+    restart_kick: int = 0
 
     def validate(self) -> None:
         _check(self.n_init >= 1, "n_init", "must be >= 1")
+        _check(self.restart_after is None or self.restart_after >= 1, "restart_after",
+               "must be >= 1 or null")
+        _check(self.restart_kick >= 0, "restart_kick", "must be >= 0 (0: random restarts)")
         _check(self.acquisition in all_acquisition_names(), "acquisition",
                f"must be one of {', '.join(all_acquisition_names())}, got {self.acquisition!r}")
         _check(self.ucb_beta > 0, "ucb_beta", "must be > 0")
@@ -195,10 +215,15 @@ class BOStructureConfig(BOPoolConfig, DecodedCandidatesConfig):
     """``bo-structure``: GP on the architectures' structure encoding (see
     :func:`graphvae_nas.surrogates.structure_encoding`), candidates decoded around the best
     latents and uniformly in the latent box; with ``mutation_top`` > 0 also the neighbours of
-    that many best architectures and ``mutations`` random two-step mutations of them."""
+    that many best architectures and ``mutations`` random two-step mutations of them. With
+    ``equivalence`` (spaces with equivalence classes of structures, bn, under a
+    score-equivalent score such as BIC or BDeu): the neighbours are the moves out of each
+    parent's Markov equivalence class, and candidates are kept one per class, none of a class
+    evaluated already."""
 
     mutation_top: int = 0
     mutations: int = 200
+    equivalence: bool = False
 
     def validate(self) -> None:
         super().validate()

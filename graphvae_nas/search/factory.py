@@ -7,7 +7,7 @@ strategies that search a VAE's latent space say so (``needs_vae``). Register mor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from graphvae_nas.errors import GraphVAENASError
@@ -20,6 +20,7 @@ from graphvae_nas.search.configs import (
     BOStructureConfig,
     EmptyConfig,
     EvolutionConfig,
+    LocalConfig,
     NSGA2Config,
     make_config,
 )
@@ -68,7 +69,7 @@ def _nsga2(config: NSGA2Config, context):
 def _local(config, context):
     from graphvae_nas.search.strategies import LocalSearch
 
-    return LocalSearch()
+    return LocalSearch(between_classes=config.between_classes)
 
 
 def _latent(builder_name: str):
@@ -118,7 +119,7 @@ register_strategy("evolution", StrategyEntry(EvolutionConfig, _evolution,
                                                          "(over Pareto rank with several objectives)"))
 register_strategy("nsga2", StrategyEntry(NSGA2Config, _nsga2,
                                          description="NSGA-II: non-dominated sorting and crowding"))
-register_strategy("local", StrategyEntry(EmptyConfig, _local, description="local search"))
+register_strategy("local", StrategyEntry(LocalConfig, _local, description="local search"))
 register_strategy("bo", StrategyEntry(BOConfig, _latent("build_bo"), needs_vae=True,
                                       description="latent BO, candidates decoded"))
 register_strategy("bo-pool", StrategyEntry(BOPoolConfig, _latent("build_bo_pool"), needs_vae=True,
@@ -133,6 +134,12 @@ register_strategy("bo-structure", StrategyEntry(BOStructureConfig, _latent("buil
 
 STRATEGY_NAMES = available_strategies()
 """The built-in strategies (``available_strategies()`` includes later registrations)."""
+
+
+def option_defaults(name: str) -> dict[str, Any]:
+    """The default value of every option of strategy ``name`` (empty for unknown names)."""
+    entry = _REGISTRY.get(name)
+    return asdict(entry.config()) if entry is not None else {}
 
 
 def make_strategy(name: str, *, model=None, model_name: str = "",

@@ -10,7 +10,8 @@ acquisition, and a seeded torch generator shared by the round's generators in or
 * :class:`PoolGenerator` offers the unevaluated members of a fixed pool;
 * :class:`MutationGenerator` offers the neighbours and random two-step mutations of the best
   architectures so far;
-* :class:`UnionGenerator` combines several.
+* :class:`UnionGenerator` combines several;
+* :class:`DistinctClasses` keeps one candidate per equivalence class of structures (bn).
 
 "Best" is by value with one objective and by NSGA-II's order (Pareto rank, then crowding
 distance: :func:`graphvae_nas.search.pareto.leaders`) with several.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import torch
 
@@ -28,15 +29,18 @@ from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.latent import LatentSpace
 from graphvae_nas.search.pareto import leaders
-from graphvae_nas.search.strategies.base import History
 from graphvae_nas.spaces import SearchSpace
+
+if TYPE_CHECKING:  # the strategies import this module: a runtime import would be circular
+    from graphvae_nas.search.strategies.base import History
 
 
 @dataclass
 class Round:
     """What one proposal round knows. ``Y [len(archs), m]`` are the evaluated architectures'
     objective values in the surrogate's units (larger is better), ``X`` their features,
-    ``model`` the fitted surrogate, ``acquisition`` the batch acquisition over its features."""
+    ``model`` the fitted surrogate, ``acquisition`` the batch acquisition over its features,
+    ``climb`` the first of ``archs`` since the strategy last restarted (see :meth:`leaders`)."""
 
     history: History
     n: int
@@ -47,6 +51,12 @@ class Round:
     model: Any
     acquisition: Any
     generator: torch.Generator
+    climb: int = 0
+
+    def leaders(self, k: int) -> list[int]:
+        """Indices into ``archs`` of the ``k`` best of the current climb (NSGA-II order with
+        several objectives): the parents and centres that generators search around."""
+        return [self.climb + i for i in leaders(self.Y[self.climb:], k)]
 
 
 @runtime_checkable
@@ -84,22 +94,42 @@ class PoolGenerator:
 class MutationGenerator:
     """The neighbours (``space.neighbours``) of the ``top`` best architectures so far (NSGA-II
     order with several objectives), then ``mutations`` random two-step mutations of them
-    (``space.mutate``, seeded by the round), as BANANAS's mutation candidates."""
+    (``space.mutate``, seeded by the round), as BANANAS's mutation candidates. With
+    ``between_classes`` the neighbours are the moves out of each parent's equivalence class
+    (``space.class_neighbours``: bn), kept for the last ``cache`` parents."""
 
-    def __init__(self, space: SearchSpace, *, top: int = 10, mutations: int = 200) -> None:
+    def __init__(self, space: SearchSpace, *, top: int = 10, mutations: int = 200,
+                 between_classes: bool = False, cache: int = 200) -> None:
         if top < 1 or mutations < 0:
             raise ValueError("top must be >= 1 and mutations >= 0")
+        if between_classes and not hasattr(space, "class_neighbours"):
+            raise GraphVAENASError(f"space {space.name!r} has no equivalence classes of "
+                                   "structures (between_classes needs space.class_neighbours)")
         self.space = space
         self.top = top
         self.mutations = mutations
+        self.between_classes = between_classes
+        self._cache: dict[str, list[Architecture]] = {}
+        self._cache_size = cache
 
     def spec(self) -> dict[str, Any]:
-        return {"name": "mutation", "top": self.top, "mutations": self.mutations}
+        return {"name": "mutation", "top": self.top, "mutations": self.mutations,
+                "between_classes": self.between_classes}
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        if not self.between_classes:
+            return self.space.neighbours(arch)
+        key = arch.canonical_hash
+        if key not in self._cache:
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = self.space.class_neighbours(arch)
+        return self._cache[key]
 
     def candidates(self, round: Round) -> list[Architecture]:
-        order = leaders(round.Y, self.top)
+        order = round.leaders(self.top)
         parents = [round.archs[i] for i in order]
-        found = [n for p in parents for n in self.space.neighbours(p)]
+        found = [n for p in parents for n in self.neighbours(p)]
         rng = random.Random(round.seed)
         for k in range(self.mutations):
             found.append(self.space.mutate(self.space.mutate(parents[k % len(parents)], rng), rng))
@@ -175,7 +205,7 @@ class DecodeGenerator:
     def candidates(self, round: Round) -> list[Architecture]:
         bounds = self.latent.bounds
         x = self.latent.means(round.archs)
-        best = leaders(round.Y, self.neighbourhood_top)
+        best = round.leaders(self.neighbourhood_top)
         generator = round.generator
         parts = []
         if self.optimise and round.Y.shape[-1] == 1:
@@ -212,6 +242,48 @@ class DecodeGenerator:
                                                            dtype=points.dtype)
                               for _ in range(self.max_jitter)]
         return torch.cat(jitters).repeat_interleave(self.samples, 0)
+
+
+class DistinctClasses:
+    """``generator``'s candidates, one per equivalence class (``space.equivalence_key``: bn's
+    Markov classes), none of a class evaluated already: under a score-equivalent score
+    (BIC, BDeu) such a candidate would repeat a known score. ``counters["equivalent_dropped"]``
+    counts the candidates left out."""
+
+    def __init__(self, generator: CandidateGenerator, space: SearchSpace) -> None:
+        if not hasattr(space, "equivalence_key"):
+            raise GraphVAENASError(f"space {space.name!r} has no equivalence classes of "
+                                   "structures (needs space.equivalence_key)")
+        self.generator = generator
+        self.space = space
+        self._keys: dict[str, str] = {}
+        self._dropped = 0
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "distinct-classes", "of": self.generator.spec()}
+
+    @property
+    def origins(self) -> dict[str, str]:
+        return getattr(self.generator, "origins", {})
+
+    @property
+    def counters(self) -> dict[str, float]:
+        return {**getattr(self.generator, "counters", {}), "equivalent_dropped": self._dropped}
+
+    def candidates(self, round: Round) -> list[Architecture]:
+        for arch in round.history.archs:  # evaluated architectures' keys, computed once
+            if arch.canonical_hash not in self._keys:
+                self._keys[arch.canonical_hash] = self.space.equivalence_key(arch)
+        taken = {self._keys[a.canonical_hash] for a in round.history.archs}
+        out = []
+        for arch in self.generator.candidates(round):
+            k = self.space.equivalence_key(arch)
+            if k in taken:
+                self._dropped += 1
+                continue
+            taken.add(k)
+            out.append(arch)
+        return out
 
 
 class UnionGenerator:

@@ -146,7 +146,10 @@ class StudyStore:
             del expected["objectives"]
             expected["version"] = 1
         for key, value in expected.items():
-            if header.get(key) != value:
+            stored = header.get(key)
+            if key == "strategy":
+                stored = _with_added_defaults(stored, value)
+            if stored != value:
                 raise DataFormatError(
                     f"this store belongs to another study: {key} is {header.get(key)!r}, "
                     f"expected {value!r}", path=str(self.path), line=1, field=key)
@@ -234,3 +237,16 @@ class StudyStore:
             raise ValueError(f"trial {record.get('trial')} appended after {len(self.records)} records")
         self._write_line(record)
         self.records.append(record)
+
+
+def _with_added_defaults(stored: Any, expected: Any) -> Any:
+    """A stored strategy spec with the options it lacks (added by a later release) at their
+    defaults, so that a study stored before an option existed resumes when the option is at
+    its default (which reproduces the earlier behaviour)."""
+    if not isinstance(stored, dict) or not isinstance(expected, dict):
+        return stored
+    from graphvae_nas.search.factory import option_defaults
+
+    defaults = option_defaults(str(expected.get("name")))
+    added = {k: defaults[k] for k in expected if k not in stored and k in defaults}
+    return {**added, **stored}

@@ -56,6 +56,7 @@ from graphvae_nas.spaces.base import (
     as_rng,
     register_space,
 )
+from graphvae_nas.spaces.bn_equivalence import class_members, equivalence_key
 from graphvae_nas.spaces.constraints import GenerationConstraints
 
 if TYPE_CHECKING:
@@ -511,6 +512,27 @@ class BayesianNetworkSpace(SpaceBase):
             raise ArchitectureError(f"{self.name}: architecture has no neighbours to mutate to")
         masks = as_rng(seed).choice(options)
         return self._build(masks, self._bnlearn_order(masks))
+
+    def equivalence_key(self, arch: Architecture) -> str:
+        """Equal exactly for Markov-equivalent structures (same skeleton and v-structures;
+        :mod:`graphvae_nas.spaces.bn_equivalence`), which BIC and BDeu score alike."""
+        skeleton, colliders = equivalence_key(self.parent_masks(arch))
+        return repr((skeleton, colliders))
+
+    def class_neighbours(self, arch: Architecture, members: int = 64) -> list[Architecture]:
+        """The one-arc moves (:meth:`neighbours`) of every member of ``arch``'s equivalence
+        class (at most ``members`` of them), one structure per class, none in ``arch``'s class:
+        the moves between classes that a greedy equivalence search takes."""
+        own = self.parent_masks(arch)
+        seen = {equivalence_key(own)}
+        found = []
+        for member in class_members(own, members):
+            for masks in self.neighbour_masks(member):
+                key = equivalence_key(masks)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(self._build(masks, self._bnlearn_order(masks)))
+        return found
 
     def neighbour_masks(self, masks: Masks) -> list[Masks]:
         """Parent masks of every neighbour of ``masks`` (see :meth:`neighbours`)."""

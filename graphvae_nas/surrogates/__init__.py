@@ -11,11 +11,12 @@ from graphvae_nas.surrogates.gp import (
 )
 from graphvae_nas.surrogates.latent_gp import LatentGP
 from graphvae_nas.surrogates.structure import (
+    EquivalenceClassEncoding,
     LabelledAdjacencyEncoding,
     structure_encoding,
     unit_box,
 )
 
-__all__ = ["DenseGraphEncoding", "GNNEnsemble", "LabelledAdjacencyEncoding", "LatentGP",
+__all__ = ["DenseGraphEncoding", "EquivalenceClassEncoding", "GNNEnsemble", "LabelledAdjacencyEncoding", "LatentGP",
            "PredictiveScore", "Surrogate", "fit_gp", "fit_hyperparameters", "gaussian_copula",
            "make_gp", "predict_mean", "predictive_performance", "structure_encoding", "unit_box"]

@@ -59,12 +59,57 @@ class LabelledAdjacencyEncoding:
         return out
 
 
-def structure_encoding(space: SearchSpace) -> LabelledAdjacencyEncoding | DenseGraphEncoding:
+class EquivalenceClassEncoding:
+    """Bayesian-network structures as the invariants of their Markov equivalence class
+    (:mod:`graphvae_nas.spaces.bn_equivalence`), float64 0/1 rows: one column per pair of
+    variables (adjacent either way), then one per (child, pair of its parents) for each
+    v-structure. Equivalent DAGs, which score-equivalent scores (BIC, BDeu) score alike, get
+    the same row; an isotropic kernel's distance counts the skeleton and v-structure changes."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        if not hasattr(space, "num_variables") or not hasattr(space, "equivalence_key"):
+            raise ValueError(f"space {space.name!r} has no equivalence classes of structures")
+        self.space = space
+        n = self.num_variables = space.num_variables
+        self._pair = {(a, b): k for k, (a, b) in
+                      enumerate((a, b) for b in range(n) for a in range(b))}
+
+    @property
+    def dim(self) -> int:
+        return len(self._pair) * (1 + self.num_variables)
+
+    def encode(self, archs: Sequence[Architecture]) -> torch.Tensor:
+        from graphvae_nas.spaces.bn_equivalence import equivalence_key
+
+        n, pairs = self.num_variables, len(self._pair)
+        rows: list[int] = []
+        cells: list[int] = []
+        for row, arch in enumerate(archs):
+            adjacent, colliders = equivalence_key(self.space.parent_masks(arch))
+            for b in range(n):
+                for a in range(b):
+                    if adjacent[b] >> a & 1:
+                        rows.append(row)
+                        cells.append(self._pair[a, b])
+                    for c in range(n):
+                        if colliders[c] >> (a * n + b) & 1:
+                            rows.append(row)
+                            cells.append(pairs * (1 + c) + self._pair[a, b])
+        out = torch.zeros(len(archs), self.dim, dtype=torch.float64)
+        out[rows, cells] = 1.0
+        return out
+
+
+def structure_encoding(space: SearchSpace, *, equivalence: bool = False
+                       ) -> LabelledAdjacencyEncoding | DenseGraphEncoding | EquivalenceClassEncoding:
     """The labelled adjacency where the space places each label at most once (its decoding
     rules are :class:`~graphvae_nas.spaces.rules.LabelsOnceRules`: Bayesian networks), else the
-    adjacency and labels by node position."""
+    adjacency and labels by node position; with ``equivalence``, the equivalence class's
+    invariants (Bayesian networks only)."""
     from graphvae_nas.spaces.rules import LabelsOnceRules
 
+    if equivalence:
+        return EquivalenceClassEncoding(space)
     if isinstance(space.decoding_rules(), LabelsOnceRules):
         return LabelledAdjacencyEncoding(space.vocabulary)
     return DenseGraphEncoding(space.vocabulary, space.max_nodes)

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.pareto import survival_order
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
@@ -113,10 +114,30 @@ class NSGA2Evolution:
 class LocalSearch:
     """Local search (White et al., 2021): from a random start, evaluate the neighbours of the
     best architecture of the current climb; when all of its neighbours are evaluated and none
-    is better, it is a local optimum and the climb restarts from a new random architecture."""
+    is better, it is a local optimum and the climb restarts from a new random architecture.
+    With ``between_classes`` (bn) the neighbours are the moves out of the centre's Markov
+    equivalence class (``space.class_neighbours``), none of a class evaluated already: a greedy
+    search over equivalence classes, as GES climbs (Chickering 2002), from random restarts."""
+
+    def __init__(self, between_classes: bool = False) -> None:
+        self.between_classes = between_classes
+        self._keys: dict[str, str] = {}
 
     def spec(self) -> dict[str, Any]:
-        return {"name": "local"}
+        return {"name": "local", "between_classes": self.between_classes}
+
+    def _fresh(self, history: History, center: Architecture) -> list[Architecture]:
+        space = history.space
+        if not self.between_classes:
+            return [a for a in space.neighbours(center) if a.canonical_hash not in history.seen]
+        if not hasattr(space, "class_neighbours"):
+            raise GraphVAENASError(f"local: space {space.name!r} has no equivalence classes of "
+                                   "structures (between_classes needs space.class_neighbours)")
+        for arch in history.archs:
+            if arch.canonical_hash not in self._keys:
+                self._keys[arch.canonical_hash] = space.equivalence_key(arch)
+        taken = {self._keys[a.canonical_hash] for a in history.archs}
+        return [a for a in space.class_neighbours(center) if space.equivalence_key(a) not in taken]
 
     def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
         space = history.space
@@ -129,7 +150,7 @@ class LocalSearch:
         if not climb:
             return random_unseen(space, history, rng, n, tag="restart")
         center = max(climb, key=lambda item: item[1])[0]
-        fresh = [a for a in space.neighbours(center) if a.canonical_hash not in history.seen]
+        fresh = self._fresh(history, center)
         rng.shuffle(fresh)
         out = [Proposal(a, "neighbour") for a in fresh[:n]]
         if len(out) < n and not fresh[n:]:

@@ -10,8 +10,9 @@
 * ``bo-gnn``: latent decodes around the best latents and uniform in the box, scored by an
   ensemble of graph neural predictors (:class:`~graphvae_nas.surrogates.GNNEnsemble`);
 * ``bo-structure``: latent decodes around the best latents and uniform in the box (optionally
-  with the mutations of the best architectures), scored by a GP on the architectures'
-  structure (the labelled adjacency of a Bayesian network, arc by arc;
+  with the mutations of the best architectures, and with ``equivalence`` the moves between
+  Markov equivalence classes of bn structures, one candidate per class), scored by a GP on the
+  architectures' structure (the labelled adjacency of a Bayesian network, arc by arc;
   :func:`~graphvae_nas.surrogates.structure.structure_encoding`): the VAE generates, a
   surrogate that sees every arc chooses;
 * ``bananas``: the GNN ensemble, candidates mutated from the best architectures (BANANAS).
@@ -36,7 +37,13 @@ from graphvae_nas.search.configs import (
     GNNConfig,
     SurrogateConfig,
 )
-from graphvae_nas.search.generators import DecodeGenerator, MutationGenerator, PoolGenerator
+from graphvae_nas.search.generators import (
+    DecodeGenerator,
+    DistinctClasses,
+    MutationGenerator,
+    PoolGenerator,
+    UnionGenerator,
+)
 from graphvae_nas.search.latent import LatentSpace
 from graphvae_nas.search.strategies.surrogate import SurrogateStrategy
 from graphvae_nas.spaces import SearchSpace
@@ -52,6 +59,7 @@ __all__ = ["build_bananas", "build_bo", "build_bo_gnn", "build_bo_pool", "build_
 def _common(config: SurrogateConfig) -> dict:
     return {"acquisition": config.acquisition, "n_init": config.n_init,
             "pool_shortlist": config.pool_shortlist, "copula": config.copula,
+            "restart_after": config.restart_after, "restart_kick": config.restart_kick,
             "acquisition_options": AcquisitionOptions(ucb_beta=config.ucb_beta,
                                                       mc_samples=config.mc_samples)}
 
@@ -115,13 +123,17 @@ def build_bo_structure(config: BOStructureConfig, model, candidates: Sequence[Ar
                        model_name: str = "") -> SurrogateStrategy:
     """``bo-structure``: ``candidates`` span the latent box."""
     latent = LatentSpace(model, candidates)
-    encoding = structure_encoding(latent.space)
+    encoding = structure_encoding(latent.space, equivalence=config.equivalence)
     surrogate = LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config))
     generators: list = [_decodes(config, latent)]
     if config.mutation_top:
         generators.append(MutationGenerator(latent.space, top=config.mutation_top,
-                                            mutations=config.mutations))
-    return SurrogateStrategy("bo-structure", latent.space, surrogate, generators,
+                                            mutations=config.mutations,
+                                            between_classes=config.equivalence))
+    generator = UnionGenerator(generators) if len(generators) > 1 else generators[0]
+    if config.equivalence:
+        generator = DistinctClasses(generator, latent.space)
+    return SurrogateStrategy("bo-structure", latent.space, surrogate, generator,
                              **_common(config),
                              settings={**dataclasses.asdict(config), "model": model_name})
 

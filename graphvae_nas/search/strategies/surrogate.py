@@ -28,6 +28,8 @@ from graphvae_nas.search.acquisition import (
     resolve_acquisition,
 )
 from graphvae_nas.search.generators import CandidateGenerator, Round, UnionGenerator
+from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.search.objectives import oriented_row
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
 from graphvae_nas.spaces import SearchSpace
 from graphvae_nas.surrogates.base import Surrogate, gaussian_copula
@@ -49,14 +51,17 @@ class SurrogateStrategy:
                  acquisition: str = DEFAULT_ACQUISITION,
                  acquisition_options: AcquisitionOptions = AcquisitionOptions(),
                  n_init: int = 10, pool_shortlist: int = 500, copula: bool = True,
-                 fallback: bool = True, settings: dict[str, Any] | None = None) -> None:
+                 fallback: bool = True, restart_after: int | None = None,
+                 restart_kick: int = 0, settings: dict[str, Any] | None = None) -> None:
         if n_init < 1 or pool_shortlist < 1:
             raise ValueError("n_init and pool_shortlist must be >= 1")
+        if restart_after is not None and restart_after < 1:
+            raise ValueError("restart_after must be >= 1 or None")
+        if restart_kick < 0:
+            raise ValueError("restart_kick must be >= 0")
         try:
             import botorch  # noqa: F401
         except ImportError:
-            from graphvae_nas.errors import GraphVAENASError
-
             raise GraphVAENASError(f'strategy {name!r} needs BoTorch: pip install '
                                    '"graphvae_nas[bo]"') from None
         self.name = name
@@ -70,6 +75,8 @@ class SurrogateStrategy:
         self.pool_shortlist = pool_shortlist
         self.copula = copula
         self.fallback = fallback
+        self.restart_after = restart_after
+        self.restart_kick = restart_kick
         self.settings = dict(settings or {})
         self._counters: dict[str, float] = {"random_fallbacks": 0}
 
@@ -90,6 +97,10 @@ class SurrogateStrategy:
         if len(archs) < self.n_init:
             return random_unseen(self.space, history, rng, min(n, self.n_init - len(archs)),
                                  tag="random-init")
+        climb = self._climb_start(history, Y.shape[-1])
+        if climb is None:
+            self._counters["restarts"] = self._counters.get("restarts", 0) + 1
+            return self._restart(history, archs, Y, n, rng)
         seed = rng.getrandbits(62)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
@@ -100,7 +111,7 @@ class SurrogateStrategy:
             acq = make_acquisition(self._acquisition(Y), model, X, Y,
                                    options=self.acquisition_options)
             state = Round(history, n, seed, archs, Y, X, model, acq,
-                          torch.Generator().manual_seed(seed))
+                          torch.Generator().manual_seed(seed), climb=climb)
             candidates = self.generator.candidates(state)
             out = self._select(state, candidates) if candidates else []
         if len(out) < n and self.fallback:
@@ -109,6 +120,53 @@ class SurrogateStrategy:
             out += random_unseen(self.space, history, random.Random(seed), n - len(out),
                                  exclude=taken, tag=f"{self.name}-random-fallback")
         return out
+
+    @property
+    def restart_tag(self) -> str:
+        return f"{self.name}-restart"
+
+    def _restart(self, history: History, archs: list[Architecture], Y: torch.Tensor, n: int,
+                 rng: random.Random) -> list[Proposal]:
+        """A new climb's first batch: random architectures, or with ``restart_kick`` = k the
+        best so far changed by k random mutations each (iterated local search's kick)."""
+        out: list[Proposal] = []
+        if self.restart_kick:
+            best = archs[int(Y[:, 0].argmax())]
+            taken = set(history.seen)
+            for _ in range(20 * n):
+                if len(out) == n:
+                    break
+                arch = best
+                for _ in range(self.restart_kick):
+                    arch = self.space.mutate(arch, rng)
+                if arch.canonical_hash not in taken:
+                    taken.add(arch.canonical_hash)
+                    out.append(Proposal(arch, self.restart_tag))
+        if len(out) < n:
+            out += random_unseen(self.space, history, rng, n - len(out),
+                                 exclude={p.arch.canonical_hash for p in out}, tag=self.restart_tag)
+        return out
+
+    def _climb_start(self, history: History, num_objectives: int) -> int | None:
+        """Where the current climb starts among the scored trials (0, or the first of the last
+        restart batch), or ``None`` when it is time to restart: the climb's best is
+        ``restart_after`` or more evaluations old."""
+        tags = history.tags
+        start = max((i for i, tag in enumerate(tags) if tag == self.restart_tag), default=None)
+        while start is not None and start > 0 and tags[start - 1] == self.restart_tag:
+            start -= 1
+        start = start or 0
+        if self.restart_after is None:
+            return _scored_before(history, start)
+        if num_objectives > 1:
+            raise GraphVAENASError(f"{self.name}: restart_after needs a single objective")
+        scores = history.scores()
+        climb = [y for y in scores[start:] if y is not None]
+        if climb:
+            first_best = start + scores[start:].index(max(climb))
+            if len(scores) - 1 - first_best >= self.restart_after:
+                return None
+        return _scored_before(history, start)
 
     def _acquisition(self, Y: torch.Tensor) -> str:
         """The acquisition for ``Y``'s objective count (the default means qLogNEHVI with
@@ -144,3 +202,9 @@ class SurrogateStrategy:
                 key = f"picked_{origin}"
                 self._counters[key] = self._counters.get(key, 0) + 1
         return out
+
+
+def _scored_before(history: History, index: int) -> int:
+    """How many trials before ``index`` have every objective (their rows in ``observations``)."""
+    return sum(1 for values in history.values[:index]
+               if oriented_row(history.objective_specs, values) is not None)
