@@ -93,7 +93,8 @@ def round_times(names: list[str], space, evaluator, sizes: list[int], batch_size
                 strategy.propose(study.history, batch_size, random.Random(seed))
                 times.append(time.perf_counter() - start)
             result.setdefault(name, {})[str(size)] = {
-                "round_s": round(min(times), 3), "per_proposal_s": round(min(times) / batch_size, 4),
+                "round_s": round(min(times), 3),
+                "per_proposal_s": round(min(times) / batch_size, 4),
                 "rounds_s": [round(t, 3) for t in times]}
     return result
 

@@ -124,6 +124,6 @@ def test_every_search_module_imports_first() -> None:
     modules = sorted("graphvae_nas.search." + ".".join(p.relative_to(root).with_suffix("").parts)
                      for p in root.rglob("*.py") if p.name != "__init__.py")
     assert "graphvae_nas.search.generators" in modules
-    failed = [m for m in modules
-              if subprocess.run([sys.executable, "-c", f"import {m}"], capture_output=True).returncode]
+    failed = [m for m in modules if subprocess.run([sys.executable, "-c", f"import {m}"],
+                                                   capture_output=True).returncode]
     assert failed == []

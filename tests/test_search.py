@@ -445,7 +445,7 @@ def test_runs_file_keeps_runs_of_strategies_without_a_vae_when_only_the_model_di
         RunsFile(path, {"budget": 9, "model": None}).load()
 
 
-def test_a_store_from_before_an_option_existed_resumes_with_the_option_at_its_default(tmp_path) -> None:
+def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) -> None:
     """Options added by a later release default to the earlier behaviour, so a study stored
     without them resumes; set to anything else, it is another study."""
     from graphvae_nas.errors import DataFormatError

@@ -172,7 +172,8 @@ def test_bo_structure_over_equivalence_classes_proposes_one_structure_per_class(
 
     space = get_space("bn:variables=a,b,c,d")
     archs = all_dags(space)
-    table = ArchitectureDataset.from_architectures(space, archs, {"score": [a.num_edges for a in archs]})
+    table = ArchitectureDataset.from_architectures(space, archs,
+                                                   {"score": [a.num_edges for a in archs]})
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
     strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4,

@@ -17,6 +17,7 @@ from graphvae_nas.surrogates.structure import (
     unit_box,
 )
 
-__all__ = ["DenseGraphEncoding", "EquivalenceClassEncoding", "GNNEnsemble", "LabelledAdjacencyEncoding", "LatentGP",
+__all__ = ["DenseGraphEncoding", "EquivalenceClassEncoding", "GNNEnsemble",
+           "LabelledAdjacencyEncoding", "LatentGP",
            "PredictiveScore", "Surrogate", "fit_gp", "fit_hyperparameters", "gaussian_copula",
            "make_gp", "predict_mean", "predictive_performance", "structure_encoding", "unit_box"]

@@ -100,8 +100,10 @@ class EquivalenceClassEncoding:
         return out
 
 
-def structure_encoding(space: SearchSpace, *, equivalence: bool = False
-                       ) -> LabelledAdjacencyEncoding | DenseGraphEncoding | EquivalenceClassEncoding:
+Encoding = LabelledAdjacencyEncoding | DenseGraphEncoding | EquivalenceClassEncoding
+
+
+def structure_encoding(space: SearchSpace, *, equivalence: bool = False) -> Encoding:
     """The labelled adjacency where the space places each label at most once (its decoding
     rules are :class:`~graphvae_nas.spaces.rules.LabelsOnceRules`: Bayesian networks), else the
     adjacency and labels by node position; with ``equivalence``, the equivalence class's

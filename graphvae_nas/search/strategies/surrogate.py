@@ -8,7 +8,10 @@ candidates; the ``pool_shortlist`` best candidates (at most 100 with several obj
 batch selection of ``optimize_acqf_discrete``. When fewer than ``n`` candidates come, random
 unevaluated architectures fill the batch (with ``fallback``). Every round runs under a torch
 seed drawn from the study's generator, so the strategy is a function of the history and that
-generator, and resumed studies follow the same trajectory.
+generator, and resumed studies follow the same trajectory. With ``restart_after`` the strategy
+restarts once the best of its current climb is that many evaluations old: a batch tagged
+``<name>-restart`` (random architectures, or kicks of the best) starts a new climb, which the
+history's tags mark, so restarts survive a resume too.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Any
 
 import torch
 
+from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.acquisition import (
     DEFAULT_ACQUISITION,
@@ -28,7 +32,6 @@ from graphvae_nas.search.acquisition import (
     resolve_acquisition,
 )
 from graphvae_nas.search.generators import CandidateGenerator, Round, UnionGenerator
-from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.search.objectives import oriented_row
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
 from graphvae_nas.spaces import SearchSpace
