@@ -55,7 +55,7 @@ def class_members(masks: Sequence[int], limit: int = 64) -> list[Masks]:
         if len(found) >= limit:
             break
         for c, m in enumerate(current):
-            for p in _bits(m):
+            for p in set_bits(m):
                 if current[c] != current[p] | (1 << p):
                     continue
                 reversed_ = list(current)
@@ -72,7 +72,8 @@ def class_members(masks: Sequence[int], limit: int = 64) -> list[Masks]:
     return list(found)
 
 
-def _bits(mask: int) -> list[int]:
+def set_bits(mask: int) -> list[int]:
+    """The positions of the 1 bits of ``mask``, lowest first."""
     out, p = [], 0
     while mask:
         if mask & 1:

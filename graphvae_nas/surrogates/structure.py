@@ -78,23 +78,27 @@ class EquivalenceClassEncoding:
     def dim(self) -> int:
         return len(self._pair) * (1 + self.num_variables)
 
-    def encode(self, archs: Sequence[Architecture]) -> torch.Tensor:
-        from graphvae_nas.spaces.bn_equivalence import equivalence_key
+    def _cells_of(self, arch: Architecture) -> list[int]:
+        from graphvae_nas.spaces.bn_equivalence import equivalence_key, set_bits
 
         n, pairs = self.num_variables, len(self._pair)
+        adjacent, colliders = equivalence_key(self.space.parent_masks(arch))
+        cells = [self._pair[a, b] for b in range(n)
+                 for a in set_bits(adjacent[b] & ((1 << b) - 1))]   # pairs a < b
+        for c in range(n):
+            for bit in set_bits(colliders[c]):   # a * n + b, each pair both ways
+                a, b = divmod(bit, n)
+                if a < b:
+                    cells.append(pairs * (1 + c) + self._pair[a, b])
+        return cells
+
+    def encode(self, archs: Sequence[Architecture]) -> torch.Tensor:
         rows: list[int] = []
         cells: list[int] = []
         for row, arch in enumerate(archs):
-            adjacent, colliders = equivalence_key(self.space.parent_masks(arch))
-            for b in range(n):
-                for a in range(b):
-                    if adjacent[b] >> a & 1:
-                        rows.append(row)
-                        cells.append(self._pair[a, b])
-                    for c in range(n):
-                        if colliders[c] >> (a * n + b) & 1:
-                            rows.append(row)
-                            cells.append(pairs * (1 + c) + self._pair[a, b])
+            mine = self._cells_of(arch)
+            rows += [row] * len(mine)
+            cells += mine
         out = torch.zeros(len(archs), self.dim, dtype=torch.float64)
         out[rows, cells] = 1.0
         return out
