@@ -251,12 +251,10 @@ class DistinctClasses:
     counts the candidates left out."""
 
     def __init__(self, generator: CandidateGenerator, space: SearchSpace) -> None:
-        if not hasattr(space, "equivalence_key"):
-            raise GraphVAENASError(f"space {space.name!r} has no equivalence classes of "
-                                   "structures (needs space.equivalence_key)")
+        from graphvae_nas.search.strategies.base import EvaluatedClasses
+
         self.generator = generator
-        self.space = space
-        self._keys: dict[str, str] = {}
+        self.classes = EvaluatedClasses(space, "distinct classes")
         self._dropped = 0
 
     def spec(self) -> dict[str, Any]:
@@ -271,13 +269,10 @@ class DistinctClasses:
         return {**getattr(self.generator, "counters", {}), "equivalent_dropped": self._dropped}
 
     def candidates(self, round: Round) -> list[Architecture]:
-        for arch in round.history.archs:  # evaluated architectures' keys, computed once
-            if arch.canonical_hash not in self._keys:
-                self._keys[arch.canonical_hash] = self.space.equivalence_key(arch)
-        taken = {self._keys[a.canonical_hash] for a in round.history.archs}
+        taken = self.classes.of(round.history)
         out = []
         for arch in self.generator.candidates(round):
-            k = self.space.equivalence_key(arch)
+            k = self.classes.key(arch)
             if k in taken:
                 self._dropped += 1
                 continue

@@ -104,3 +104,26 @@ def random_unseen(space: SearchSpace, history: History, rng: random.Random, n: i
     if not out and n:
         raise GraphVAENASError("could not find an unevaluated architecture (is the space exhausted?)")
     return out
+
+
+class EvaluatedClasses:
+    """The equivalence classes (``space.equivalence_key``: bn's Markov classes) of a history's
+    architectures, each architecture's key computed once; ``what`` names the option that needs
+    them in the error raised for a space without classes."""
+
+    def __init__(self, space: SearchSpace, what: str) -> None:
+        if not hasattr(space, "equivalence_key"):
+            raise GraphVAENASError(f"{what}: space {space.name!r} has no equivalence classes of "
+                                   "structures (needs space.equivalence_key)")
+        self.space = space
+        self._keys: dict[str, str] = {}
+
+    def key(self, arch: Architecture) -> str:
+        return self.space.equivalence_key(arch)
+
+    def of(self, history: History) -> set[str]:
+        """The keys of every architecture in ``history``."""
+        for arch in history.archs:
+            if arch.canonical_hash not in self._keys:
+                self._keys[arch.canonical_hash] = self.key(arch)
+        return {self._keys[a.canonical_hash] for a in history.archs}

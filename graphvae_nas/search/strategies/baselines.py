@@ -6,10 +6,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.pareto import survival_order
-from graphvae_nas.search.strategies.base import History, Proposal, random_unseen
+from graphvae_nas.search.strategies.base import (
+    EvaluatedClasses,
+    History,
+    Proposal,
+    random_unseen,
+)
 
 
 class RandomSearch:
@@ -121,7 +125,7 @@ class LocalSearch:
 
     def __init__(self, between_classes: bool = False) -> None:
         self.between_classes = between_classes
-        self._keys: dict[str, str] = {}
+        self._classes: EvaluatedClasses | None = None
 
     def spec(self) -> dict[str, Any]:
         return {"name": "local", "between_classes": self.between_classes}
@@ -130,14 +134,10 @@ class LocalSearch:
         space = history.space
         if not self.between_classes:
             return [a for a in space.neighbours(center) if a.canonical_hash not in history.seen]
-        if not hasattr(space, "class_neighbours"):
-            raise GraphVAENASError(f"local: space {space.name!r} has no equivalence classes of "
-                                   "structures (between_classes needs space.class_neighbours)")
-        for arch in history.archs:
-            if arch.canonical_hash not in self._keys:
-                self._keys[arch.canonical_hash] = space.equivalence_key(arch)
-        taken = {self._keys[a.canonical_hash] for a in history.archs}
-        return [a for a in space.class_neighbours(center) if space.equivalence_key(a) not in taken]
+        if self._classes is None or self._classes.space is not space:
+            self._classes = EvaluatedClasses(space, "local with between_classes")
+        taken = self._classes.of(history)
+        return [a for a in space.class_neighbours(center) if self._classes.key(a) not in taken]
 
     def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
         space = history.space
