@@ -56,20 +56,15 @@ def class_members(masks: Sequence[int], limit: int = 64) -> list[Masks]:
             break
         for c, m in enumerate(current):
             for p in set_bits(m):
-                if current[c] != current[p] | (1 << p):
-                    continue
-                reversed_ = list(current)
-                reversed_[c] &= ~(1 << p)
-                reversed_[p] |= 1 << c
-                member = tuple(reversed_)
-                if member not in found:
-                    found[member] = None
-                    queue.append(member)
-                    if len(found) >= limit:
-                        break
-            if len(found) >= limit:
-                break
-    return list(found)
+                if current[c] == current[p] | (1 << p):   # p -> c is covered: reverse it
+                    reversed_ = list(current)
+                    reversed_[c] &= ~(1 << p)
+                    reversed_[p] |= 1 << c
+                    member = tuple(reversed_)
+                    if member not in found:
+                        found[member] = None
+                        queue.append(member)
+    return list(found)[:limit]
 
 
 def set_bits(mask: int) -> list[int]:
