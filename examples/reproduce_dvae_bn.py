@@ -82,6 +82,9 @@ def main() -> None:
                         help="encodes and decodes per graph for reconstruction, decodes per prior "
                              "sample (D-VAE: 10)")
     parser.add_argument("--prior-samples", type=int, default=1000, help="D-VAE: 1,000")
+    parser.add_argument("--gp-train", type=int,
+                        help="fit the sparse GP on this many training latents (a seeded subset; "
+                             "D-VAE: all of them)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", type=Path, help="evaluate this trained model instead of training")
     args = parser.parse_args()
@@ -105,7 +108,8 @@ def main() -> None:
         save_model(model, args.out / "model.pt", extra={"history": history})
     result = evaluate_vae(model, train, test, metric="bic", seed=args.seed,
                           encode_times=args.repeats, decode_times=args.repeats,
-                          prior_samples=args.prior_samples)
+                          prior_samples=args.prior_samples, predictive_train=args.gp_train,
+                          progress=True)
     result.update(epochs=len(history), train_minutes=sum(h["seconds"] for h in history) / 60,
                   settings={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()})
     reduced = [f"{name} {getattr(args, name)} (D-VAE {full})"
@@ -113,6 +117,8 @@ def main() -> None:
                                   ("batch_size", 128), ("lr", 1e-4), ("epochs", 100),
                                   ("repeats", 10), ("prior_samples", 1000))
                if getattr(args, name) != full]
+    if args.gp_train is not None:
+        reduced.append(f"GP on {args.gp_train} training latents (D-VAE: all)")
     if args.minutes is not None:
         reduced.append(f"time-boxed to {args.minutes:g} min ({len(history)} epochs)")
     result["reduced"] = reduced

@@ -322,7 +322,11 @@ def test_evaluate_vae_reports_every_metric() -> None:
         assert 0.0 <= result[key] <= 1.0
     assert result["validity"] == 1.0
     assert result["rmse"] > 0 and -1.0 <= result["pearson"] <= 1.0
+    assert result["gp_train"] == 45
     assert set(result["seconds"]) >= {"reconstruction", "prior", "predictive", "generative_total"}
+    subset = evaluate_vae(model, train, test, metric="convs", encode_times=1, decode_times=1,
+                          prior_samples=5, precision="fp32", predictive_train=20)
+    assert subset["gp_train"] == 20 and subset["pearson"] != result["pearson"]
 
 
 def test_retain_freed_memory_applies_on_glibc_and_can_be_disabled(monkeypatch) -> None:

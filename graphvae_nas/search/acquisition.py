@@ -75,13 +75,13 @@ def _qucb(model, X, Y, options):
 def _logei(model, X, Y, options):
     from botorch.acquisition.analytic import LogExpectedImprovement
 
-    return LogExpectedImprovement(_marginal_model_class()(model), best_f=float(Y.max()))
+    return LogExpectedImprovement(marginal_model(model), best_f=float(Y.max()))
 
 
 def _ucb(model, X, Y, options):
     from botorch.acquisition.analytic import UpperConfidenceBound
 
-    return UpperConfidenceBound(_marginal_model_class()(model), beta=options.ucb_beta)
+    return UpperConfidenceBound(marginal_model(model), beta=options.ucb_beta)
 
 
 def _qlognehvi(model, X, Y, options):
@@ -106,8 +106,15 @@ def _ehvi(model, X, Y, options):
 
     ref = infer_reference_point(Y)
     return ExpectedHypervolumeImprovement(
-        _marginal_model_class()(model), ref_point=ref.tolist(),
+        marginal_model(model), ref_point=ref.tolist(),
         partitioning=NondominatedPartitioning(ref_point=ref, Y=Y))
+
+
+def marginal_model(model, chunk: int = 1024):
+    """``model`` seen through its marginals (see ``_Marginals``): analytic acquisitions of
+    single points over thousands of candidates at the cost of one joint posterior per
+    ``chunk`` points."""
+    return _marginal_model_class()(model, chunk)
 
 
 @functools.cache

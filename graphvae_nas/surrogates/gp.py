@@ -77,7 +77,7 @@ def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True,
     if callback is not None:
         optimizer_kwargs["callback"] = callback
     try:
-        with _structured(model):
+        with sparse_algebra(model):
             fit_gpytorch_mll(mll, optimizer_kwargs=optimizer_kwargs)
     except (RuntimeError, ValueError):
         if strict:
@@ -101,15 +101,22 @@ def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarra
     return model
 
 
-def _structured(model):
-    """Sparse models need gpytorch's structured (Woodbury) algebra, which BoTorch turns off by
-    default; without it every step factorises the dense N x N covariance."""
+def is_sparse(model) -> bool:
+    """Whether ``model`` is a sparse GP (an ``InducingPointKernel``, see :func:`make_gp`)."""
+    from gpytorch.kernels import InducingPointKernel
+
+    return isinstance(getattr(model, "covar_module", None), InducingPointKernel)
+
+
+def sparse_algebra(model):
+    """The context to fit or query ``model`` in: a sparse model needs gpytorch's structured
+    (Woodbury) algebra, which BoTorch turns off by default; without it every step factorises
+    the dense N x N covariance. A no-op for exact GPs."""
     import contextlib
 
-    from gpytorch.kernels import InducingPointKernel
     from gpytorch.settings import fast_computations
 
-    if isinstance(model.covar_module, InducingPointKernel):
+    if is_sparse(model):
         return fast_computations(covar_root_decomposition=True, log_prob=True, solves=True)
     return contextlib.nullcontext()
 
@@ -118,7 +125,7 @@ def predict_mean(model, x: torch.Tensor | np.ndarray, batch: int = 4096) -> np.n
     """Posterior mean at ``x`` (in the units of the training targets)."""
     x = torch.as_tensor(x, dtype=torch.float64)
     out = []
-    with torch.no_grad(), _structured(model):
+    with torch.no_grad(), sparse_algebra(model):
         for first in range(0, x.shape[0], batch):
             out.append(model.posterior(x[first:first + batch]).mean.reshape(-1))
     return torch.cat(out).numpy()
