@@ -60,12 +60,13 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
     latent = LatentSpace(model, initial)
     x = latent.means(initial)
     y = evaluator.score_many(initial)
-    seen = {a.canonical_hash for a in initial}
+    initial_hashes = {a.canonical_hash for a in initial}
+    seen = set(initial_hashes)
     generator = torch.Generator().manual_seed(seed)
     objective: list[float | None] = []
     overhead = 0.0
     counters = {"invalid_decodes": 0, "repeats_of_initial": 0, "repeats_within_run": 0,
-                "failed_fits": 0}
+                "failed_fits": 0, "initial_best": float(y.max())}
     rounds = []
     for index in range(settings["rounds"]):
         began = time.perf_counter()
@@ -90,9 +91,8 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
                 scores.append(None)
                 continue
             if arch.canonical_hash in seen:
-                counters["repeats_of_initial" if any(a.canonical_hash == arch.canonical_hash
-                                                     for a in initial) else
-                         "repeats_within_run"] += 1
+                counters["repeats_of_initial" if arch.canonical_hash in initial_hashes
+                         else "repeats_within_run"] += 1
             seen.add(arch.canonical_hash)
             scores.append(float(evaluator.score(arch)))
         objective.extend(scores)
@@ -104,13 +104,13 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
                        "mean": float(valid.mean()) if len(valid) else None,
                        "predicted_mean": float(predicted[keep].mean()) if keep else None,
                        "pearson_predicted": float(np.corrcoef(predicted[keep], valid)[0, 1])
-                       if len(valid) > 2 and valid.std() > 0 else None,
+                       if len(valid) > 2 and valid.std() > 0 and predicted[keep].std() > 0
+                       else None,
                        "distinct": len({decoded[i].canonical_hash for i in keep}),
                        "seconds": time.perf_counter() - began})
         print(f"seed {seed} round {index + 1}: best of batch {rounds[-1]['best']}, "
               f"best so far {max(s for s in objective if s is not None):.4f}, "
               f"{rounds[-1]['seconds']:.1f} s", file=sys.stderr)
-    counters["initial_best"] = float(evaluator.score_many(initial).max())
     return {"strategy": STRATEGY, "seed": seed, "budget": len(objective),
             "batch_size": settings["batch"], "seconds": time.perf_counter() - start,
             "overhead_s": overhead, "proposals": len(objective), "direction": "max",
