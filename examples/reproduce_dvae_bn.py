@@ -12,10 +12,11 @@ a sparse GP on the training latent means predicting the held-out BIC (standardis
 
     python examples/reproduce_dvae_bn.py --data ../shared/data/bn/asia.csv [--out runs/bn]
 
-That protocol needs hours of CPU (D-VAE trained on a GPU). A reduced run, e.g. on 2 CPU cores::
+That protocol needs about 42 hours of one CPU thread (D-VAE trained on a GPU). The reduced run
+in the README (about 1.5 hours on 2 CPU cores: one hour of training, then the evaluation)::
 
     OMP_NUM_THREADS=1 python examples/reproduce_dvae_bn.py --data ../shared/data/bn/asia.csv \\
-        --num-graphs 20000 --lr 1e-3 --minutes 15 --repeats 2 --out runs/bn-reduced
+        --hidden 128 --lr 1e-3 --minutes 60 --gp-train 20000 --out runs/bn-reduced
 
 prints the same table, labelled with what was reduced. Training is resumable: rerunning with the
 same --out continues where it stopped.
