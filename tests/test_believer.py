@@ -17,7 +17,7 @@ def _data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y + 0.01 * torch.randn(n, generator=generator, dtype=torch.float64)
 
 
-def _fitted(n: int):
+def _pinned(n: int):
     """A GP on ``n`` points with pinned hyper-parameters (lengthscale 0.15 in the unit square,
     noise 1e-4): most of the box is uncertain, and a believed observation clearly shrinks the
     variance around it (with noise above the posterior variance it hardly would, and the
@@ -36,7 +36,7 @@ def _pairwise_min(points: torch.Tensor) -> float:
 
 
 def test_batch_lies_in_the_box_is_distinct_and_restores_the_training_data() -> None:
-    model, _ = _fitted(8)
+    model, _ = _pinned(8)
     inputs, targets = model.train_inputs[0].clone(), model.train_targets.clone()
     points = believer_batch(model, BOUNDS, 5, generator=torch.Generator().manual_seed(1),
                             grid_size=2000)
@@ -56,7 +56,7 @@ def test_batch_lies_in_the_box_is_distinct_and_restores_the_training_data() -> N
 def test_first_point_is_the_grids_best_by_log_ei_without_polish() -> None:
     from botorch.acquisition.analytic import LogExpectedImprovement
 
-    model, x = _fitted(8)
+    model, x = _pinned(8)
     points = believer_batch(model, BOUNDS, 2, generator=torch.Generator().manual_seed(3),
                             grid_size=500, polish_starts=0)
     grid = BOUNDS[0] + torch.rand((500, 2), generator=torch.Generator().manual_seed(3),
