@@ -373,3 +373,25 @@ def test_make_gp_kernels_share_one_fitting_path() -> None:
         make_gp(x, y, kernel="matern")
     with pytest.raises(ValueError, match="sparse GP needs kernel='scaled_rbf'"):
         make_gp(x, y, kernel="botorch", inducing_points=10)
+
+
+def test_fit_hyperparameters_keeps_the_prior_when_botorch_gives_up(monkeypatch) -> None:
+    """BoTorch raises ModelFittingError (not a RuntimeError) once every fit attempt failed; a
+    search's GP (strict=False) must then carry on with its prior hyper-parameters."""
+    import botorch.fit
+    from botorch.exceptions.errors import ModelFittingError
+
+    from graphvae_nas.surrogates import fit_hyperparameters, make_gp
+
+    def give_up(*args, **kwargs):
+        raise ModelFittingError("All attempts to fit the model have failed.")
+
+    x = torch.rand(12, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    model = make_gp(x, (x ** 2).sum(-1), inducing_points=None)
+    before = model.covar_module.base_kernel.lengthscale.detach().clone()
+    monkeypatch.setattr(botorch.fit, "fit_gpytorch_mll", give_up)
+    assert fit_hyperparameters(model, strict=False) is False
+    assert not model.training
+    assert torch.equal(model.covar_module.base_kernel.lengthscale, before)
+    with pytest.raises(ModelFittingError):
+        fit_hyperparameters(model)

@@ -69,6 +69,7 @@ def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True,
     """Maximise the exact marginal likelihood of ``model`` (L-BFGS, at most ``max_iter``
     iterations) and leave it in eval mode. With ``strict=False`` a failed fit (numerical
     trouble) keeps the prior hyper-parameters and returns ``False`` instead of raising."""
+    from botorch.exceptions.errors import ModelFittingError
     from botorch.fit import fit_gpytorch_mll
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
@@ -79,7 +80,8 @@ def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True,
     try:
         with sparse_algebra(model):
             fit_gpytorch_mll(mll, optimizer_kwargs=optimizer_kwargs)
-    except (RuntimeError, ValueError):
+    except (RuntimeError, ValueError, ModelFittingError):
+        # BoTorch rolls the hyper-parameters back when every attempt fails
         if strict:
             raise
         model.eval()
