@@ -97,9 +97,9 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
             scores.append(float(evaluator.score(arch)))
         objective.extend(scores)
         keep = [i for i, s in enumerate(scores) if s is not None]
-        x = torch.cat([x, points[keep]])
-        y = np.concatenate([y, np.array([scores[i] for i in keep])])
         valid = np.array([scores[i] for i in keep])
+        x = torch.cat([x, points[keep]])
+        y = np.concatenate([y, valid])
         rounds.append({"best": float(valid.max()) if len(valid) else None,
                        "mean": float(valid.mean()) if len(valid) else None,
                        "predicted_mean": float(predicted[keep].mean()) if keep else None,
