@@ -21,7 +21,9 @@ split is applied and its training part used).
 
 Runs go to ``--runs`` in the format of ``bench_bn_search.py`` (strategy ``dvae-protocol``), so
 ``bench_bn_search.py --summarise --runs ...`` puts them in the same table; seeds already in the
-file with the same settings are skipped, so an interrupted comparison resumes::
+file are skipped, so an interrupted comparison resumes (a file written with other settings is
+refused). A seed that fails is recorded marked partial, with its error and the rounds it
+finished, and is run again on the next call::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_bn_dvae_bo.py --data ../shared/data/bn/asia.csv \\
         --seeds 5 --runs runs/bn_dvae_bo.jsonl
@@ -41,6 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
+from graphvae_nas.search.runs_file import (  # noqa: E402
+    RunInterrupted,
+    RunsFile,
+    partial_record,
+    run_jobs,
+)
 from graphvae_nas.spaces import get_space  # noqa: E402
 
 STRATEGY = "dvae-protocol"
@@ -67,55 +75,63 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
     overhead = 0.0
     counters = {"invalid_decodes": 0, "repeats_of_initial": 0, "repeats_within_run": 0,
                 "failed_fits": 0, "initial_best": float(y.max())}
-    rounds = []
-    for index in range(settings["rounds"]):
-        began = time.perf_counter()
-        targets = (y - y.mean()) / y.std()
-        gp = make_gp(x, torch.from_numpy(targets), inducing_points=settings["inducing"],
-                     seed=seed * 1000 + index)
-        if not fit_hyperparameters(gp, max_iter=settings["fit_iters"], strict=False):
-            counters["failed_fits"] += 1
-        bounds = torch.stack([x.min(0).values, x.max(0).values])
-        points = believer_batch(gp, bounds, settings["batch"], generator=generator,
-                                grid_size=settings["grid"],
-                                polish_starts=settings["polish_starts"])
-        with torch.no_grad():
-            predicted = gp.posterior(points).mean.reshape(-1).numpy() * y.std() + y.mean()
-        decoded = model.decode(points, samples=settings["decode_attempts"],
-                               seed=seed * 1000 + index)
-        overhead += time.perf_counter() - began
-        scores = []
-        for arch in decoded:
-            if arch is None:
-                counters["invalid_decodes"] += 1
-                scores.append(None)
-                continue
-            if arch.canonical_hash in seen:
-                counters["repeats_of_initial" if arch.canonical_hash in initial_hashes
-                         else "repeats_within_run"] += 1
-            seen.add(arch.canonical_hash)
-            scores.append(float(evaluator.score(arch)))
-        objective.extend(scores)
-        keep = [i for i, s in enumerate(scores) if s is not None]
-        valid = np.array([scores[i] for i in keep])
-        x = torch.cat([x, points[keep]])
-        y = np.concatenate([y, valid])
-        rounds.append({"best": float(valid.max()) if len(valid) else None,
-                       "mean": float(valid.mean()) if len(valid) else None,
-                       "predicted_mean": float(predicted[keep].mean()) if keep else None,
-                       "pearson_predicted": float(np.corrcoef(predicted[keep], valid)[0, 1])
-                       if len(valid) > 2 and valid.std() > 0 and predicted[keep].std() > 0
-                       else None,
-                       "distinct": len({decoded[i].canonical_hash for i in keep}),
-                       "seconds": time.perf_counter() - began})
-        print(f"seed {seed} round {index + 1}: best of batch {rounds[-1]['best']}, "
-              f"best so far {max(s for s in objective if s is not None):.4f}, "
-              f"{rounds[-1]['seconds']:.1f} s", file=sys.stderr)
-    return {"strategy": STRATEGY, "seed": seed, "budget": len(objective),
-            "batch_size": settings["batch"], "seconds": time.perf_counter() - start,
-            "overhead_s": overhead, "proposals": len(objective), "direction": "max",
-            "objective": objective, "report": objective, "counters": counters,
-            "rounds": rounds, "options": settings}
+    rounds: list[dict] = []
+
+    def record() -> dict:
+        return {"strategy": STRATEGY, "seed": seed, "seconds": time.perf_counter() - start,
+                "overhead_s": overhead, "proposals": len(objective), "direction": "max",
+                "objective": objective, "report": objective, "counters": counters,
+                "rounds": rounds}
+
+    try:
+        for index in range(settings["rounds"]):
+            began = time.perf_counter()
+            targets = (y - y.mean()) / y.std()
+            gp = make_gp(x, torch.from_numpy(targets), inducing_points=settings["inducing"],
+                         seed=seed * 1000 + index)
+            if not fit_hyperparameters(gp, max_iter=settings["fit_iters"], strict=False):
+                counters["failed_fits"] += 1
+            bounds = torch.stack([x.min(0).values, x.max(0).values])
+            points = believer_batch(gp, bounds, settings["batch"], generator=generator,
+                                    grid_size=settings["grid"],
+                                    polish_starts=settings["polish_starts"])
+            with torch.no_grad():
+                predicted = gp.posterior(points).mean.reshape(-1).numpy() * y.std() + y.mean()
+            decoded = model.decode(points, samples=settings["decode_attempts"],
+                                   seed=seed * 1000 + index)
+            overhead += time.perf_counter() - began
+            scores = []
+            for arch in decoded:
+                if arch is None:
+                    counters["invalid_decodes"] += 1
+                    scores.append(None)
+                    continue
+                if arch.canonical_hash in seen:
+                    counters["repeats_of_initial" if arch.canonical_hash in initial_hashes
+                             else "repeats_within_run"] += 1
+                seen.add(arch.canonical_hash)
+                scores.append(float(evaluator.score(arch)))
+            objective.extend(scores)
+            keep = [i for i, s in enumerate(scores) if s is not None]
+            valid = np.array([scores[i] for i in keep])
+            x = torch.cat([x, points[keep]])
+            y = np.concatenate([y, valid])
+            rounds.append({"best": float(valid.max()) if len(valid) else None,
+                           "mean": float(valid.mean()) if len(valid) else None,
+                           "predicted_mean": float(predicted[keep].mean()) if keep else None,
+                           "pearson_predicted": float(np.corrcoef(predicted[keep], valid)[0, 1])
+                           if len(valid) > 2 and valid.std() > 0 and predicted[keep].std() > 0
+                           else None,
+                           "distinct": len({decoded[i].canonical_hash for i in keep}),
+                           "seconds": time.perf_counter() - began})
+            print(f"seed {seed} round {index + 1}: best of batch {rounds[-1]['best']}, "
+                  f"best so far {max(s for s in objective if s is not None):.4f}, "
+                  f"{rounds[-1]['seconds']:.1f} s", file=sys.stderr)
+    except Exception as exc:
+        done = partial_record(record(), exc)
+        raise RunInterrupted(f"{STRATEGY} seed {seed} failed in round {len(rounds) + 1}: "
+                             f"{done['error']}", done) from exc
+    return record()
 
 
 def main() -> None:
@@ -139,6 +155,7 @@ def main() -> None:
     parser.add_argument("--decode-attempts", type=int, default=50,
                         help="stochastic decodes per point, the most frequent kept (D-VAE: 500)")
     parser.add_argument("--runs", type=Path, default=Path("runs/bn_dvae_bo.jsonl"))
+    parser.add_argument("--workers", type=int, default=1, help="processes (one thread each)")
     args = parser.parse_args()
     if (args.model is None) != (args.train_data is None):
         parser.error("--model and --train-data go together (the protocol draws its initial "
@@ -146,48 +163,63 @@ def main() -> None:
 
     import torch
 
-    from graphvae_nas.vae.persistence import load_model
-
     torch.set_num_threads(1)
     space = get_space(f"bn:data={args.data}")
-    evaluator = BNScoreEvaluator(space, score="bic")
-    if args.model is None:
-        from graphvae_nas.vae.default_model import default_model
-
-        model, training, path = default_model(space, progress=False)
-        model_name = path.name
-    else:
-        from graphvae_nas.datasets import dvae_bn_split, load_dataset
-
-        model, _ = load_model(args.model, space=space)
-        training = dvae_bn_split(load_dataset(args.train_data, space=space, verify=False))[0].archs
-        model_name = args.model.name
+    model, training, model_name = load_vae(space, args.model, args.train_data)
     if args.initial > len(training):
         parser.error(f"--initial {args.initial} exceeds the VAE's {len(training)} training DAGs")
-    settings = {"model": model_name, "initial": args.initial, "rounds": args.rounds,
-                "batch": args.batch, "grid": args.grid, "polish_starts": args.polish_starts, "inducing": args.inducing,
+    settings = {"data": str(Path(args.data).resolve()), "model": model_name,
+                "initial": args.initial, "rounds": args.rounds, "batch": args.batch,
+                "grid": args.grid, "polish_starts": args.polish_starts, "inducing": args.inducing,
                 "fit_iters": args.fit_iters, "decode_attempts": args.decode_attempts}
-    done = set()
-    if args.runs.exists():
-        for line in args.runs.read_text().splitlines():
-            if line.strip():
-                run = json.loads(line)
-                if run["strategy"] == STRATEGY and run["options"] == settings:
-                    done.add(run["seed"])
     args.runs.parent.mkdir(parents=True, exist_ok=True)
-    finished = []
-    for seed in range(args.first_seed, args.first_seed + args.seeds):
-        if seed in done:
-            print(f"seed {seed}: already in {args.runs}", file=sys.stderr)
-            continue
-        run = run_seed(seed, model.eval(), training, evaluator, settings)
-        with args.runs.open("a") as handle:
-            handle.write(json.dumps(run) + "\n")
-        finished.append({"seed": seed, "best": max(o for o in run["objective"] if o is not None),
-                         "initial_best": run["counters"]["initial_best"],
-                         "overhead_s_per_proposal": run["overhead_s"] / run["proposals"]})
+    record = RunsFile(args.runs, settings)
+    done = record.load()
+    jobs = [(STRATEGY, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    for job in jobs:
+        if job in done:
+            print(f"seed {job[1]}: already in {args.runs}", file=sys.stderr)
+    runs = run_jobs(jobs, _run_one, workers=args.workers, initializer=_init_worker,
+                    initargs=(args.data, args.model, args.train_data, settings), record=record)
+    finished = [{"seed": run["seed"], "best": max(o for o in run["objective"] if o is not None),
+                 "initial_best": run["counters"]["initial_best"],
+                 "overhead_s_per_proposal": run["overhead_s"] / run["proposals"]} for run in runs]
     print(json.dumps({"settings": settings, "runs": str(args.runs), "finished": finished},
                      indent=2))
+
+
+def load_vae(space, model: Path | None, train_data: Path | None) -> tuple:
+    """(VAE, its training DAGs, its file's name): ``model`` and the training part of D-VAE's
+    split of ``train_data``, or the space's default VAE and its training DAGs."""
+    if model is None:
+        from graphvae_nas.vae.default_model import default_model
+
+        vae, training, path = default_model(space, progress=False)
+        return vae.eval(), training, path.name
+    from graphvae_nas.datasets import dvae_bn_split, load_dataset
+    from graphvae_nas.vae.persistence import load_model
+
+    vae, _ = load_model(model, space=space)
+    training = dvae_bn_split(load_dataset(train_data, space=space, verify=False))[0].archs
+    return vae.eval(), training, model.name
+
+
+_STATE: dict = {}
+
+
+def _init_worker(data: str, model: Path | None, train_data: Path | None, settings: dict) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    space = get_space(f"bn:data={data}")
+    vae, training, _ = load_vae(space, model, train_data)
+    _STATE.update(evaluator=BNScoreEvaluator(space, score="bic"), vae=vae, training=training,
+                  settings=settings)
+
+
+def _run_one(job: tuple[str, int]) -> dict:
+    return run_seed(job[1], _STATE["vae"], _STATE["training"], _STATE["evaluator"],
+                    _STATE["settings"])
 
 
 if __name__ == "__main__":

@@ -15,8 +15,15 @@ Each (strategy, seed) runs to the largest budget once; the smaller budgets are p
 same run (the strategies do not know the budget). The rows: mean/std of the best BIC at each
 budget, how many runs reached the exact optimum's score (``bn exact``: -11107.2933, any DAG of
 its equivalence class; compared to 1e-6), the median evaluations to it (runs that never reach
-it count as infinite), and the search overhead per proposal. Runs are appended to ``--runs`` as
-they finish, so a run cut short keeps what it did and ``--summarise`` rebuilds the table::
+it count as infinite), and the search overhead per proposal.
+
+Runs are appended to ``--runs`` as they finish, with the comparison's settings (data, budget,
+batch size, options, VAE; :class:`~graphvae_nas.search.runs_file.RunsFile`): a rerun skips the
+runs already there, so an interrupted comparison resumes, and a file written with other settings
+is refused. A run that fails is written too, marked partial with its error and the trials it
+finished, then the comparison stops; a rerun runs it again. ``--workers`` runs seeds in parallel
+processes (one thread each). ``--summarise`` builds the table from one or more runs files (each
+may come from other settings, e.g. one file per configuration) and lists partial runs apart::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_bn_search.py --data ../shared/data/bn/asia.csv \\
         --strategies random,evolution,local --seeds 30 --budget 500 --runs runs/bn_search.jsonl
@@ -35,9 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
-from graphvae_nas.search.compare import summarise  # noqa: E402
+from graphvae_nas.search.compare import run_record, summarise  # noqa: E402
 from graphvae_nas.search.factory import needs_vae  # noqa: E402
 from graphvae_nas.search.objectives import Objective  # noqa: E402
+from graphvae_nas.search.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
 
 POOL_NOTE = ("bo-pool: not possible; it chooses from a finite candidate pool, and the "
@@ -52,21 +60,46 @@ def exact_optimum(evaluator: BNScoreEvaluator) -> float:
     return solve(evaluator.space, evaluator.scores).score
 
 
-def run_one(name: str, seed: int, space, evaluator, budget: int, batch_size: int, vae,
-            options: dict) -> dict:
+_STATE: dict = {}
+
+
+def _init_worker(data: str, model: str | None, settings: dict) -> None:
+    """A worker process's space, evaluator, comparison settings and (with ``model``: a file,
+    or ``"default"``) VAE."""
+    import torch
+
+    torch.set_num_threads(1)
+    space = get_space(f"bn:data={data}")
+    _STATE.update(space=space, evaluator=BNScoreEvaluator(space, score="bic"), vae=None,
+                  settings=settings)
+    if model is not None:
+        _STATE["vae"] = load_vae(space, None if model == "default" else model)
+
+
+def load_vae(space, model: str | None) -> tuple:
+    """(VAE, its file's name, its training architectures): ``model``, or the space's default
+    VAE (trained and cached now if missing)."""
+    from graphvae_nas.vae.default_model import default_model, training_architectures
+    from graphvae_nas.vae.persistence import load_model
+
+    if model:
+        return load_model(model, space=space)[0], Path(model).name, training_architectures(space, 0)
+    vae, archs, path = default_model(space, progress=False)
+    return vae, path.name, archs
+
+
+def _run_one(job: tuple[str, int]) -> dict:
     from graphvae_nas.search import Study, make_strategy
 
-    model, model_name, candidates = vae if vae is not None else (None, "", None)
+    name, seed = job
+    settings = _STATE["settings"]
+    space, evaluator = _STATE["space"], _STATE["evaluator"]
+    model, model_name, candidates = _STATE["vae"] if needs_vae(name) else (None, "", None)
     strategy = make_strategy(name, model=model, model_name=model_name, candidates=candidates,
-                             space=space, **options)
+                             space=space, **settings["options"].get(name, {}))
     study = Study(space, strategy, evaluator, seed=seed, objectives=[Objective(evaluator.objective)])
-    start = time.perf_counter()
-    study.optimize(budget, batch_size=batch_size)
-    objective = [t.objective for t in study.trials]
-    return {"strategy": name, "seed": seed, "budget": budget, "batch_size": batch_size,
-            "seconds": time.perf_counter() - start, "overhead_s": study.stats.overhead_s,
-            "proposals": study.stats.proposals, "direction": "max", "objective": objective,
-            "report": objective, "counters": dict(study.stats.strategy), "options": options}
+    return run_study(study, settings["budget"], settings["batch_size"],
+                     lambda done, seconds: run_record(done, name, seconds))
 
 
 def round_times(names: list[str], space, evaluator, sizes: list[int], batch_size: int, vae,
@@ -129,8 +162,9 @@ def main() -> None:
     parser.add_argument("--options", default="{}",
                         help='JSON {"strategy": {option: value}} of strategy options')
     parser.add_argument("--runs", type=Path, nargs="+", default=[Path("runs/bn_search.jsonl")],
-                        help="JSON lines of finished runs (appended to: the first file; all are "
-                             "read for the table, a (strategy, seed) kept once)")
+                        help="JSON lines of runs (recorded in and resumed from: the first file; "
+                             "with --summarise all are read, a (strategy, seed) kept once)")
+    parser.add_argument("--workers", type=int, default=1, help="processes (one thread each)")
     parser.add_argument("--summarise", action="store_true", help="only print the table of --runs")
     parser.add_argument("--rounds-only", action="store_true",
                         help="only time one round of each strategy after --observations "
@@ -150,44 +184,40 @@ def main() -> None:
     names = args.strategies.split(",")
     options = json.loads(args.options)
     if not args.summarise:
-        vae = None
-        if any(needs_vae(n) for n in names):
-            from graphvae_nas.vae.default_model import default_model, training_architectures
-            from graphvae_nas.vae.persistence import load_model
-
-            if args.model:
-                model, _ = load_model(args.model, space=space)
-                vae = (model, Path(args.model).name, training_architectures(space, 0))
-            else:
-                model, archs, path = default_model(space, progress=False)
-                vae = (model, path.name, archs)
+        vae = load_vae(space, args.model) if any(needs_vae(n) for n in names) else None
         if args.rounds_only:
             sizes = [int(n) for n in args.observations.split(",")]
             print(json.dumps({"batch_size": args.batch_size, "options": options,
                               "rounds": round_times(names, space, evaluator, sizes,
                                                     args.batch_size, vae, options)}, indent=2))
             return
+        settings = {"data": str(Path(args.data).resolve()), "budget": args.budget,
+                    "batch_size": args.batch_size, "options": options,
+                    "model": vae[1] if vae is not None else None}
         args.runs[0].parent.mkdir(parents=True, exist_ok=True)
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            for name in names:
-                run = run_one(name, seed, space, evaluator, args.budget, args.batch_size,
-                              vae if needs_vae(name) else None, options.get(name, {}))
-                with args.runs[0].open("a") as handle:
-                    handle.write(json.dumps(run) + "\n")
-                best = max(o for o in run["objective"] if o is not None)
-                print(f"{name} seed {seed}: best {best:.4f} in {run['seconds']:.1f} s", file=sys.stderr)
-    runs: dict[tuple[str, int], dict] = {}
-    for path in args.runs:
-        for line in path.read_text().splitlines():
-            if line.strip():
-                run = json.loads(line)
-                runs.setdefault((run["strategy"], run["seed"]), run)
-    rows = table(list(runs.values()), budgets, optimum)
+        jobs = [(name, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)
+                for name in names]
+
+        def show(run: dict) -> None:
+            best = max(o for o in run["objective"] if o is not None)
+            print(f"{run['strategy']} seed {run['seed']}: best {best:.4f} in "
+                  f"{run['seconds']:.1f} s", file=sys.stderr)
+
+        run_jobs(jobs, _run_one, workers=args.workers, initializer=_init_worker,
+                 initargs=(args.data, None if vae is None else args.model or "default", settings),
+                 record=RunsFile(args.runs[0], settings), on_run=show)
+    runs, partial = read_runs(args.runs)
+    rows = table(runs, budgets, optimum)
+    left_out = [f"{r['strategy']} seed {r['seed']} ({len(r['objective'])} trials; {r['error']})"
+                for r in partial]
     if args.markdown:
         print(markdown(rows, budgets, optimum))
+        for line in left_out:
+            print(f"partial run, not in the table: {line}")
     else:
         print(json.dumps({"optimum": optimum, "tolerance": TOLERANCE, "budgets": budgets,
-                          "table": rows, "not_run": POOL_NOTE}, indent=2))
+                          "table": rows, "partial_runs": left_out, "not_run": POOL_NOTE},
+                         indent=2))
 
 
 def markdown(rows: dict, budgets: list[int], optimum: float) -> str:

@@ -445,6 +445,95 @@ def test_runs_file_keeps_runs_of_strategies_without_a_vae_when_only_the_model_di
         RunsFile(path, {"budget": 9, "model": None}).load()
 
 
+class _FailsAfter:
+    """An evaluator that scores like ``inner`` and raises on its ``limit + 1``-th call."""
+
+    def __init__(self, inner, limit: int) -> None:
+        self.inner, self.limit, self.calls = inner, limit, 0
+        self.objective = inner.objective
+
+    def evaluate(self, arch):
+        self.calls += 1
+        if self.calls > self.limit:
+            raise RuntimeError("evaluation server went away")
+        return self.inner.evaluate(arch)
+
+    def spec(self) -> dict:
+        return {"kind": "fails-after", "limit": self.limit}
+
+
+def _crashing_job(job: tuple[str, int]) -> dict:
+    """A run_jobs job: seed 1 fails with its partial record, seed 3 fails plainly."""
+    from graphvae_nas.search.runs_file import RunInterrupted, partial_record
+
+    name, seed = job
+    if seed == 1:
+        raise RunInterrupted("seed 1 failed", partial_record(
+            {"strategy": name, "seed": seed, "objective": [1.0, 2.0]}, RuntimeError("boom")))
+    if seed == 3:
+        raise RuntimeError("no record")
+    return {"strategy": name, "seed": seed, "objective": [float(seed)]}
+
+
+def _no_setup() -> None:
+    pass
+
+
+def test_a_failed_run_keeps_its_trials_as_a_partial_record() -> None:
+    """run_study: a run whose evaluator fails mid-way raises RunInterrupted carrying the trials
+    it finished, marked partial, with the error; a run that does not fail returns its record."""
+    from test_objectives import two_objective_table
+
+    from graphvae_nas.evaluation import TabularEvaluator
+    from graphvae_nas.search import Study, make_strategy
+    from graphvae_nas.search.compare import run_record
+    from graphvae_nas.search.runs_file import RunInterrupted, run_study
+
+    table = two_objective_table()
+    evaluator = _FailsAfter(TabularEvaluator(table, "score"), limit=7)
+    study = Study(table.space, make_strategy("random"), evaluator, seed=4)
+    with pytest.raises(RunInterrupted, match="random seed 4 failed after 7 trials: RuntimeError: "
+                                             "evaluation server went away") as caught:
+        run_study(study, 12, 3, lambda done, seconds: run_record(done, "random", seconds))
+    record = caught.value.record
+    assert record["partial"] is True and record["seed"] == 4
+    assert record["error"] == "RuntimeError: evaluation server went away"
+    assert record["objective"] == [t.objective for t in study.trials] and len(record["objective"]) == 7
+    fresh = Study(table.space, make_strategy("random"), TabularEvaluator(table, "score"), seed=4)
+    full = run_study(fresh, 12, 3, lambda done, seconds: run_record(done, "random", seconds))
+    assert "partial" not in full and full["objective"][:7] == record["objective"]
+    assert len(full["objective"]) == 12
+
+
+def test_run_jobs_records_partial_runs_and_reruns_them_on_resume(tmp_path) -> None:
+    """A failed job's partial record is written and its error raised; the jobs that finished
+    are recorded; load() does not count the partial run as finished (load(partial=True) lists
+    it), so a resumed comparison runs it again, and read_runs leaves it out of the table."""
+    from graphvae_nas.search.runs_file import RunInterrupted, RunsFile, read_runs, run_jobs
+
+    path = tmp_path / "runs.jsonl"
+    record = RunsFile(path, {"budget": 2})
+    jobs = [("random", 0), ("random", 2), ("random", 1)]     # the failure last: one worker
+    with pytest.raises(RunInterrupted, match="seed 1 failed"):
+        run_jobs(jobs, _crashing_job, workers=1, initializer=_no_setup, initargs=(),
+                 record=record)
+    assert sorted(record.load()) == [("random", 0), ("random", 2)]
+    failed = record.load(partial=True)
+    assert list(failed) == [("random", 1)]
+    assert failed[("random", 1)]["objective"] == [1.0, 2.0]
+    assert failed[("random", 1)]["error"] == "RuntimeError: boom"
+    finished, partial = read_runs([path])
+    assert [r["seed"] for r in finished] == [0, 2] and [r["seed"] for r in partial] == [1]
+    with pytest.raises(RuntimeError, match="no record"):         # a plain error: nothing to keep
+        run_jobs([("random", 3)], _crashing_job, workers=1, initializer=_no_setup, initargs=(),
+                 record=record)
+    assert ("random", 3) not in record.load() | record.load(partial=True)
+    record.append({"strategy": "random", "seed": 1, "objective": [5.0]})   # the rerun finished
+    assert record.load(partial=True) == {}
+    assert record.load()[("random", 1)]["objective"] == [5.0]
+    assert [r["seed"] for r in read_runs([path])[0]] == [0, 2, 1] and read_runs([path])[1] == []
+
+
 def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) -> None:
     """Options added by a later release default to the earlier behaviour, so a study stored
     without them resumes; set to anything else, it is another study."""

@@ -9,14 +9,13 @@ objective is written ``name[:max|min]`` (maximised by default).
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graphvae_nas.search.objectives import parse_objective
-from graphvae_nas.search.runs_file import RunsFile, run_jobs
+from graphvae_nas.search.runs_file import RunsFile, run_jobs, run_study
 from graphvae_nas.threads import DEFAULT_THREADS
 
 _STATE: dict[str, Any] = {}
@@ -68,14 +67,21 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
                              candidates=dataset.archs, space=dataset.space, **options)
     objective = _STATE["objective"]
     study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed, objectives=[objective])
-    start = time.perf_counter()
-    study.optimize(spec.budget, batch_size=spec.batch_size)
-    return {"strategy": name, "seed": seed, "seconds": time.perf_counter() - start,
+    return run_study(study, spec.budget, spec.batch_size,
+                     lambda done, seconds: run_record(done, name, seconds, report=spec.report))
+
+
+def run_record(study: Any, name: str, seconds: float, report: str | None = None) -> dict[str, Any]:
+    """A single-objective comparison run's record of ``study`` (strategy ``name``): the
+    objective of every trial, the ``report`` metric of each (default: the objective), tags,
+    wall seconds, search overhead and the strategy's counters."""
+    objective = [t.objective for t in study.trials]
+    return {"strategy": name, "seed": study.seed, "seconds": seconds,
             "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
-            "direction": objective.direction, "objective": [t.objective for t in study.trials],
-            "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
-            "tags": [t.tag for t in study.trials],
-            "counters": dict(study.stats.strategy)}
+            "direction": study.objectives[0].direction, "objective": objective,
+            "report": objective if report is None else
+            [t.evaluation.metrics.get(report) for t in study.trials],
+            "tags": [t.tag for t in study.trials], "counters": dict(study.stats.strategy)}
 
 
 def run_comparison(spec: ComparisonSpec, workers: int = 1,

@@ -12,14 +12,13 @@ by test accuracy.
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graphvae_nas.search.objectives import Objective, as_objectives
-from graphvae_nas.search.runs_file import RunsFile, run_jobs
+from graphvae_nas.search.runs_file import RunsFile, run_jobs, run_study
 from graphvae_nas.search.pareto import (
     front_hypervolume,
     raw_front,
@@ -90,13 +89,15 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
                              space=dataset.space, **spec.options.get(name, {}))
     study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed,
                   objectives=_STATE["objectives"])
-    start = time.perf_counter()
-    study.optimize(spec.budget, batch_size=spec.batch_size)
-    return {"strategy": name, "seed": seed, "seconds": time.perf_counter() - start,
-            "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
-            "values": [t.evaluation.values for t in study.trials],
-            "report": [t.evaluation.metrics.get(spec.report) for t in study.trials],
-            "counters": dict(study.stats.strategy)}
+
+    def record(done: Study, seconds: float) -> dict[str, Any]:
+        return {"strategy": name, "seed": seed, "seconds": seconds,
+                "overhead_s": done.stats.overhead_s, "proposals": done.stats.proposals,
+                "values": [t.evaluation.values for t in done.trials],
+                "report": [t.evaluation.metrics.get(spec.report) for t in done.trials],
+                "counters": dict(done.stats.strategy)}
+
+    return run_study(study, spec.budget, spec.batch_size, record)
 
 
 def run_pareto_comparison(spec: ParetoSpec, workers: int = 1,

@@ -5,6 +5,10 @@ its outcome. Reading checks every line's settings against the current comparison
 a file written for other settings, naming the line and the first field that differs; a last line
 cut off mid-write (the process was killed) is dropped so that appending stays valid.
 
+A run that ends in an error is recorded too, marked ``"partial": true`` with the ``error`` and
+the trials it finished (:class:`RunInterrupted` carries it out of the run), so nothing it did
+is lost; it does not count as finished, so the comparison runs it again when it resumes.
+
 A setting named in ``vae_settings`` (by default ``model``, the VAE's file) only decides the
 runs of strategies that search a VAE's latent space, so the runs of the others are kept when
 only it differs: a comparison of the cheap strategies can later be extended with latent BO in
@@ -13,6 +17,7 @@ the same file.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -25,6 +30,74 @@ VAE_SETTINGS = frozenset({"model"})
 """The settings of a comparison that only decide the runs of strategies searching a VAE."""
 
 
+class RunInterrupted(GraphVAENASError):
+    """A comparison run ended in an error; ``record`` is what it did, marked ``partial``."""
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record
+
+    def __reduce__(self) -> tuple:     # from worker processes
+        return RunInterrupted, (str(self), self.record)
+
+
+def partial_record(record: dict[str, Any], error: BaseException) -> dict[str, Any]:
+    """``record`` of a run cut short by ``error``, marked as such."""
+    return {**record, "partial": True, "error": f"{type(error).__name__}: {error}"}
+
+
+def run_study(study: Any, budget: int, batch_size: int,
+              record: Callable[[Any, float], dict[str, Any]]) -> dict[str, Any]:
+    """Optimise ``study`` (a :class:`~graphvae_nas.search.Study`) to ``budget`` trials in
+    batches of ``batch_size``; returns ``record(study, seconds)``. When the run fails, raises
+    :class:`RunInterrupted` with the record of the trials done, marked partial."""
+    start = time.perf_counter()
+    try:
+        study.optimize(budget, batch_size=batch_size)
+    except Exception as exc:
+        done = partial_record(record(study, time.perf_counter() - start), exc)
+        raise RunInterrupted(f"{done['strategy']} seed {done['seed']} failed after "
+                             f"{len(study.trials)} trials: {done['error']}", done) from exc
+    return record(study, time.perf_counter() - start)
+
+
+def _records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    """The run records of ``path`` with their line numbers, and the byte length of a last line
+    cut off mid-write (0 when there is none)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if number == len(lines) and not line.endswith("\n"):
+            return records, len(line.encode("utf-8"))      # killed mid-write
+        try:
+            run = json.loads(line)
+            run["strategy"], int(run["seed"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataFormatError(f"{path}:{number}: not a comparison run record ({exc})") from None
+        records.append((number, run))
+    return records, 0
+
+
+def read_runs(paths: Sequence[str | Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The finished runs of several runs files, for one table, and the partial runs (ended in
+    an error, not finished since). Settings are not compared (a table may join comparisons run
+    with other options); a (strategy, seed) is kept once, from the first file that has it.
+    Nothing is written (a cut-off last line is skipped)."""
+    finished: dict[tuple[str, int], dict[str, Any]] = {}
+    partial: dict[tuple[str, int], dict[str, Any]] = {}
+    for path in paths:
+        for _, run in _records(Path(path))[0]:
+            key = (run["strategy"], int(run["seed"]))
+            run.pop("settings", None)
+            if run.get("partial"):
+                partial.setdefault(key, run)
+            else:
+                finished.setdefault(key, run)
+    return list(finished.values()), [r for k, r in partial.items() if k not in finished]
+
+
 class RunsFile:
     """The finished runs of one comparison in ``path``, recorded with ``settings``; the fields
     in ``vae_settings`` are compared only for strategies that need a VAE."""
@@ -35,25 +108,22 @@ class RunsFile:
         self.settings = json.loads(json.dumps(settings))   # as it reads back from JSON
         self.vae_settings = vae_settings
 
-    def load(self) -> dict[tuple[str, int], dict[str, Any]]:
-        """The recorded runs by (strategy, seed); none when the file does not exist."""
+    def load(self, *, partial: bool = False) -> dict[tuple[str, int], dict[str, Any]]:
+        """The finished runs by (strategy, seed); none when the file does not exist. With
+        ``partial``, instead the runs that ended in an error and were not finished since."""
         if not self.path.exists():
             return {}
-        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        records, cut_off = _records(self.path)
+        if cut_off:
+            self._truncate(cut_off)
         runs: dict[tuple[str, int], dict[str, Any]] = {}
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            if number == len(lines) and not line.endswith("\n"):
-                self._truncate(len(line.encode("utf-8")))   # killed mid-write
-                break
-            try:
-                run = json.loads(line)
-                key = (run["strategy"], int(run["seed"]))
-                settings = run.pop("settings")
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        failed: dict[tuple[str, int], dict[str, Any]] = {}
+        for number, run in records:
+            key = (run["strategy"], int(run["seed"]))
+            if "settings" not in run:
                 raise DataFormatError(f"{self.path}:{number}: not a comparison run record "
-                                      f"({exc})") from None
+                                      "(no settings)")
+            settings = run.pop("settings")
             for name, value in self.settings.items():
                 if name in self.vae_settings and not _needs_vae(key[0]):
                     continue
@@ -61,11 +131,13 @@ class RunsFile:
                     raise DataFormatError(
                         f"{self.path}:{number}: recorded with {name}={settings.get(name)!r}, but "
                         f"this comparison uses {name}={value!r}; use another runs file")
-            runs[key] = run
+            (failed if run.get("partial") else runs)[key] = run
+        if partial:
+            return {key: run for key, run in failed.items() if key not in runs}
         return runs
 
     def append(self, run: dict[str, Any]) -> None:
-        """Record one finished run (flushed at once)."""
+        """Record one run, finished or partial (flushed at once)."""
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps({"settings": self.settings, **run}) + "\n")
 
@@ -93,16 +165,34 @@ def run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], *, w
              on_run: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Run every (strategy, seed) job not yet in ``record`` in ``workers`` processes (each set
     up by ``initializer(*initargs)``), recording each run as it ends and showing it to
-    ``on_run``; returns the runs of ``jobs`` in their order, recorded and new."""
+    ``on_run``; returns the runs of ``jobs`` in their order, recorded and new.
+
+    When a job fails, the jobs not started are cancelled, the running ones finish and are
+    recorded, a :class:`RunInterrupted` job's partial record is recorded too, and the first
+    error is raised."""
     done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
+    failure: BaseException | None = None
     if todo:
         with ProcessPoolExecutor(workers, initializer=initializer, initargs=initargs) as pool:
-            for future in as_completed([pool.submit(run_one, job) for job in todo]):
-                run = future.result()
+            futures = [pool.submit(run_one, job) for job in todo]
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                try:
+                    run = future.result()
+                except Exception as exc:       # noqa: BLE001 - recorded, then raised below
+                    if isinstance(exc, RunInterrupted) and record is not None:
+                        record.append(exc.record)
+                    failure = failure or exc
+                    for other in futures:
+                        other.cancel()
+                    continue
                 if record is not None:
                     record.append(run)
                 done[(run["strategy"], run["seed"])] = run
                 if on_run is not None:
                     on_run(run)
+    if failure is not None:
+        raise failure
     return [done[job] for job in jobs]
