@@ -534,6 +534,26 @@ def test_run_jobs_records_partial_runs_and_reruns_them_on_resume(tmp_path) -> No
     assert [r["seed"] for r in read_runs([path])[0]] == [0, 2, 1] and read_runs([path])[1] == []
 
 
+def test_run_jobs_refuses_a_runs_file_another_comparison_writes(tmp_path) -> None:
+    """While a comparison records into a runs file, another one into the same file is refused
+    with the holder's pid, and runs nothing."""
+    import os
+
+    from graphvae_nas.locking import LockedError, exclusive_lock
+    from graphvae_nas.search.runs_file import RunsFile, run_jobs
+
+    path = tmp_path / "runs.jsonl"
+    with exclusive_lock(f"{path}.lock", what="a test's comparison"):
+        with pytest.raises(LockedError, match=f"runs file {path} is in use by another process "
+                                              f"\\(pid {os.getpid()}\\); another comparison"):
+            run_jobs([("random", 0)], _crashing_job, workers=1, initializer=_no_setup,
+                     initargs=(), record=RunsFile(path, {"budget": 2}))
+    assert not path.exists()
+    run_jobs([("random", 0)], _crashing_job, workers=1, initializer=_no_setup, initargs=(),
+             record=RunsFile(path, {"budget": 2}))
+    assert list(RunsFile(path, {"budget": 2}).load()) == [("random", 0)]
+
+
 def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) -> None:
     """Options added by a later release default to the earlier behaviour, so a study stored
     without them resumes; set to anything else, it is another study."""

@@ -16,6 +16,7 @@ the same file.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.locking import exclusive_lock
 
 
 VAE_SETTINGS = frozenset({"model"})
@@ -169,7 +171,20 @@ def run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], *, w
 
     When a job fails, the jobs not started are cancelled, the running ones finish and are
     recorded, a :class:`RunInterrupted` job's partial record is recorded too, and the first
-    error is raised."""
+    error is raised. ``record``'s file is locked meanwhile (``FILE.lock``): a second comparison
+    writing the same file is refused (:class:`~graphvae_nas.locking.LockedError`)."""
+    with contextlib.ExitStack() as scope:
+        if record is not None:
+            scope.enter_context(exclusive_lock(
+                f"{record.path}.lock", what=f"runs file {record.path}",
+                hint="another comparison records its runs there; wait for it or use another "
+                     "runs file"))
+        return _run_jobs(jobs, run_one, workers, initializer, initargs, record, on_run)
+
+
+def _run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], workers: int,
+              initializer: Callable[..., None], initargs: tuple, record: RunsFile | None,
+              on_run: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
     done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
     failure: BaseException | None = None
