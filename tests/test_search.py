@@ -290,6 +290,56 @@ def test_latent_bo_proposes_only_valid_unseen_architectures(name, options, table
     assert [t.arch for t in run()[0].trials] == [t.arch for t in study.trials]  # deterministic
 
 
+def test_rank_weights_follow_tripp_et_al() -> None:
+    """1 / (k N + rank), rank 0 for the best, normalised."""
+    import numpy as np
+
+    from graphvae_nas.search.strategies.retraining import rank_weights
+
+    weights = rank_weights(np.array([1.0, 3.0, 2.0]), k=1.0)
+    expected = np.array([1 / 5, 1 / 3, 1 / 4])
+    assert np.allclose(weights, expected / expected.sum())
+    sharp = rank_weights(np.arange(100.0), k=1e-3)
+    assert sharp.argmax() == 99 and sharp[99] > 0.3      # small k: the best dominates
+
+
+def test_weighted_retraining_fine_tunes_a_copy_and_a_resumed_study_replays_it(
+        tmp_path: Path, table, small_vae) -> None:
+    """retrain_every=6: fine-tuned after 6 and 12 evaluations (counted), on a copy (the
+    caller's VAE keeps its weights); a study stopped after 9 evaluations and resumed replays
+    the first fine-tuning and continues the uninterrupted run exactly."""
+    pytest.importorskip("botorch")
+    import torch
+
+    evaluator = TabularEvaluator(table, "score")
+    options = {"n_init": 6, "samples": 2, "num_restarts": 1, "raw_samples": 16,
+               "neighbourhood": 40, "explore": 40, "retrain_every": 6, "retrain_samples": 40,
+               "retrain_k": 0.01}
+    before = {k: v.clone() for k, v in small_vae.state_dict().items()}
+
+    def make():
+        return make_strategy("bo", model=small_vae, candidates=table.archs, **options)
+
+    strategy = make()
+    assert strategy.spec()["retrain_every"] == 6 and strategy.spec()["name"] == "bo"
+    straight = Study(table.space, strategy, evaluator, seed=1)
+    straight.optimize(15, batch_size=3)
+    assert strategy.counters["retrains"] == 2 and strategy.counters["decoded_candidates"] > 0
+    assert all(torch.equal(before[k], v) for k, v in small_vae.state_dict().items())
+    assert not all(torch.equal(before[k], v) for k, v in strategy.model.state_dict().items())
+
+    path = tmp_path / "study.jsonl"
+    first = Study(table.space, make(), evaluator, seed=1,
+                  store=StudyStore(path, header(table, make(), evaluator, 1)))
+    first.optimize(9, batch_size=3)
+    first.store.close()
+    resumed = Study(table.space, make(), evaluator, seed=1,
+                    store=StudyStore(path, header(table, make(), evaluator, 1), resume=True))
+    resumed.optimize(15, batch_size=3)
+    assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
+    assert resumed.strategy.counters["retrains"] == 2
+
+
 def test_decode_mode_chooses_among_decoded_candidates_by_acquisition(table, small_vae) -> None:
     pytest.importorskip("botorch")
     import torch

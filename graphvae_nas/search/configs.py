@@ -100,9 +100,32 @@ class SurrogateConfig:
 
 
 @dataclass(frozen=True)
-class BOPoolConfig(SurrogateConfig):
-    """``bo-pool``: GP on VAE latent means, candidates from the pool. The GP's options (shared
-    by ``bo`` and ``bo-structure``): ``kernel`` (``ard`` or ``isotropic``, see
+class RetrainConfig:
+    """Weighted retraining of the VAE of a latent strategy (Tripp et al., NeurIPS 2020; see
+    :class:`~graphvae_nas.search.strategies.retraining.WeightedRetraining`): every
+    ``retrain_every`` evaluations (0: never) a copy of the VAE is fine-tuned for
+    ``retrain_epochs`` epochs at learning rate ``retrain_lr`` on ``retrain_samples`` evaluated
+    architectures drawn with weights ``1 / (retrain_k N + rank)``."""
+
+    retrain_every: int = 0
+    retrain_k: float = 1e-3
+    retrain_samples: int = 1000
+    retrain_epochs: int = 1
+    retrain_lr: float = 1e-3
+
+    def check_retraining(self) -> None:
+        _check(self.retrain_every >= 0, "retrain_every", "must be >= 0 (0: never)")
+        _check(self.retrain_k > 0, "retrain_k", "must be > 0")
+        _check(self.retrain_samples >= 1, "retrain_samples", "must be >= 1")
+        _check(self.retrain_epochs >= 1, "retrain_epochs", "must be >= 1")
+        _check(self.retrain_lr > 0, "retrain_lr", "must be > 0")
+
+
+@dataclass(frozen=True)
+class BOPoolConfig(SurrogateConfig, RetrainConfig):
+    """``bo-pool``: GP on VAE latent means, candidates from the pool; optionally the VAE
+    retrained during the search (:class:`RetrainConfig`). The GP's options (shared by ``bo``
+    and ``bo-structure``): ``kernel`` (``ard`` or ``isotropic``, see
     :data:`graphvae_nas.surrogates.latent_gp.KERNELS`), ``fit_maxiter`` and ``fit_points``
     (hyper-parameters fitted on a random subset of at most that many observations; null: all)."""
 
@@ -114,6 +137,7 @@ class BOPoolConfig(SurrogateConfig):
         from graphvae_nas.surrogates.latent_gp import KERNELS
 
         super().validate()
+        self.check_retraining()
         _check(self.fit_maxiter >= 1, "fit_maxiter", "must be >= 1")
         _check(self.kernel in KERNELS, "kernel",
                f"must be one of {', '.join(KERNELS)}, got {self.kernel!r}")
@@ -202,12 +226,13 @@ class DecodedCandidatesConfig:
 
 
 @dataclass(frozen=True)
-class BOGNNConfig(GNNConfig, DecodedCandidatesConfig):
+class BOGNNConfig(GNNConfig, DecodedCandidatesConfig, RetrainConfig):
     """``bo-gnn``: GNN ensemble, candidates decoded around the best latents and uniformly."""
 
     def validate(self) -> None:
         super().validate()
         self.check_decoded_candidates()
+        self.check_retraining()
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,16 @@ def _latent(builder_name: str):
     def build(config, context: StrategyContext):
         from graphvae_nas.search.strategies import builders
 
-        return getattr(builders, builder_name)(config, context.model, context.candidates,
-                                               context.model_name)
+        def on(model):
+            return getattr(builders, builder_name)(config, model, context.candidates,
+                                                   context.model_name)
+        if not config.retrain_every:
+            return on(context.model)
+        from graphvae_nas.search.strategies.retraining import WeightedRetraining
+
+        return WeightedRetraining(on, context.model, every=config.retrain_every,
+                                  k=config.retrain_k, samples=config.retrain_samples,
+                                  epochs=config.retrain_epochs, lr=config.retrain_lr)
     return build
 
 
