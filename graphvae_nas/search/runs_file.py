@@ -122,7 +122,7 @@ class RunsFile:
         failed: dict[tuple[str, int], dict[str, Any]] = {}
         for number, run in records:
             key = (run["strategy"], int(run["seed"]))
-            if "settings" not in run:
+            if not isinstance(run.get("settings"), dict):
                 raise DataFormatError(f"{self.path}:{number}: not a comparison run record "
                                       "(no settings)")
             settings = run.pop("settings")
