@@ -90,6 +90,28 @@ def test_gnn_ensemble_with_two_objectives(space, archs) -> None:
     assert posterior.mean.shape == (2, 3, 2) and (posterior.variance > 0).all()
 
 
+def test_gnn_ensemble_posterior_of_repeated_graphs_equals_each_graph_alone(space, archs) -> None:
+    """A t-batched acquisition repeats the observations in every t-batch; the posterior runs
+    each distinct graph once: every copy gets the same value, the graph's own prediction (up
+    to float32 rounding: a batch of one takes another matrix-product path)."""
+    train, test = split(archs, 40)
+    surrogate = small_gnn(space)
+    torch.manual_seed(0)
+    model = surrogate.fit(train, targets(train))
+    x = surrogate.featurize(test[:5] + train[:3])
+    repeated = torch.stack([torch.cat([x[3:], x[i:i + 1]]) for i in range(3)])   # [3, 4, d]
+    with torch.no_grad():
+        together = model.posterior(repeated)
+        alone = [model.posterior(row.reshape(1, 1, -1)) for row in repeated.reshape(-1, x.shape[-1])]
+    assert torch.allclose(together.mean.reshape(-1),
+                          torch.cat([p.mean.reshape(-1) for p in alone]), rtol=1e-5)
+    assert torch.allclose(together.variance.reshape(-1),
+                          torch.cat([p.variance.reshape(-1) for p in alone]), rtol=1e-3)
+    for a, b in ((0, 1), (1, 2)):                 # the copies of a repeated graph: identical
+        assert torch.equal(together.mean[a, :3], together.mean[b, :3])
+        assert torch.equal(together.variance[a, :3], together.variance[b, :3])
+
+
 @pytest.mark.parametrize("make,coverage", [(small_gnn, 0.5), (dense_gp, 0.8)], ids=["gnn", "gp"])
 def test_surrogate_is_calibrated_on_a_toy_function(make, coverage, space, archs) -> None:
     """Trained on 60 architectures, it ranks the others well and its 2-sigma intervals
