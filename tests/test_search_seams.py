@@ -90,6 +90,22 @@ def test_gnn_ensemble_with_two_objectives(space, archs) -> None:
     assert posterior.mean.shape == (2, 3, 2) and (posterior.variance > 0).all()
 
 
+@pytest.mark.parametrize("binary", [True, False], ids=["0/1 rows", "other rows"])
+def test_distinct_rows_rebuild_every_row(binary) -> None:
+    from graphvae_nas.surrogates.gnn import distinct_rows
+
+    g = torch.Generator().manual_seed(0)
+    base = (torch.rand(7, 130, generator=g) < 0.3).double()     # 130 bits: not a byte multiple
+    if not binary:
+        base[0, 0] = 0.5
+    x = base[torch.randint(0, 7, (50,), generator=g)]
+    rows, inverse = distinct_rows(x)
+    assert torch.equal(rows[inverse], x)
+    assert len(rows) == len({tuple(r.tolist()) for r in x})
+    empty_rows, empty_inverse = distinct_rows(x[:0])
+    assert empty_rows.shape == (0, 130) and empty_inverse.shape == (0,)
+
+
 def test_gnn_ensemble_posterior_of_repeated_graphs_equals_each_graph_alone(space, archs) -> None:
     """A t-batched acquisition repeats the observations in every t-batch; the posterior runs
     each distinct graph once: every copy gets the same value, the graph's own prediction (up
