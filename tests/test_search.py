@@ -303,6 +303,21 @@ def test_rank_weights_follow_tripp_et_al() -> None:
     assert sharp.argmax() == 99 and sharp[99] > 0.3      # small k: the best dominates
 
 
+def test_weighted_retraining_refuses_several_objectives_before_any_evaluation(table) -> None:
+    from graphvae_nas.search.objectives import Objective
+    from graphvae_nas.search.strategies.base import History
+    from graphvae_nas.search.strategies.retraining import WeightedRetraining
+
+    inner = RandomSearch()
+    strategy = WeightedRetraining(lambda model: inner, model=None, every=5)
+    history = History(table.space, objective_specs=(Objective("score"),
+                                                    Objective("latency", "min")))
+    with pytest.raises(GraphVAENASError, match="ranks one objective; this study has 2"):
+        strategy.propose(history, 3, random.Random(0))
+    single = History(table.space, objective_specs=(Objective("score"),))
+    assert len(strategy.propose(single, 3, random.Random(0))) == 3
+
+
 def test_weighted_retraining_fine_tunes_a_copy_and_a_resumed_study_replays_it(
         tmp_path: Path, table, small_vae) -> None:
     """retrain_every=6: fine-tuned after 6 and 12 evaluations (counted), on a copy (the

@@ -70,6 +70,9 @@ class WeightedRetraining:
         return {**merged, **self._own}
 
     def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
+        if len(history.objective_specs) > 1:     # refused at once, not after `every` evaluations
+            raise GraphVAENASError("weighted retraining ranks one objective; this study has "
+                                   f"{len(history.objective_specs)} (leave retrain_every at 0)")
         while self._trained_at + self.every <= len(history):
             self._retrain(history, self._trained_at + self.every)
         return self._inner.propose(history, n, rng)
@@ -77,9 +80,6 @@ class WeightedRetraining:
     def _retrain(self, history: History, upto: int) -> None:
         from graphvae_nas.vae.trainer import TrainConfig, train_vae
 
-        if len(history.objective_specs) > 1:
-            raise GraphVAENASError("weighted retraining ranks one objective; this study has "
-                                   f"{len(history.objective_specs)} (leave retrain_every at 0)")
         start = time.perf_counter()
         scored = [(a, y) for a, y in zip(history.archs[:upto], history.scores()[:upto])
                   if y is not None]
