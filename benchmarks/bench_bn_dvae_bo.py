@@ -44,10 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
 from graphvae_nas.search.runs_file import (  # noqa: E402
-    RunInterrupted,
     RunsFile,
-    partial_record,
     run_jobs,
+    stopped_run,
 )
 from graphvae_nas.spaces import get_space  # noqa: E402
 
@@ -127,10 +126,9 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
             print(f"seed {seed} round {index + 1}: best of batch {rounds[-1]['best']}, "
                   f"best so far {max(s for s in objective if s is not None):.4f}, "
                   f"{rounds[-1]['seconds']:.1f} s", file=sys.stderr)
-    except Exception as exc:
-        done = partial_record(record(), exc)
-        raise RunInterrupted(f"{STRATEGY} seed {seed} failed in round {len(rounds) + 1}: "
-                             f"{done['error']}", done) from exc
+    except (Exception, KeyboardInterrupt) as exc:
+        raise stopped_run(f"{STRATEGY} seed {seed} stopped in round {len(rounds) + 1}", record(),
+                          exc) from exc
     return record()
 
 

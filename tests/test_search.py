@@ -544,6 +544,54 @@ def _no_setup() -> None:
     pass
 
 
+def _cancelled_job(job: tuple[str, int]) -> dict:
+    """A run_jobs job: seed 5 is stopped by Ctrl-C after two trials."""
+    from graphvae_nas.search.runs_file import RunCancelled, partial_record
+
+    name, seed = job
+    if seed == 5:
+        raise RunCancelled("seed 5 stopped", partial_record(
+            {"strategy": name, "seed": seed, "objective": [3.0, 4.0]}, KeyboardInterrupt()))
+    return {"strategy": name, "seed": seed, "objective": [float(seed)]}
+
+
+class _CtrlCAfter(_FailsAfter):
+    """An evaluator interrupted by the user (Ctrl-C) after ``limit`` evaluations."""
+
+    def evaluate(self, arch):
+        self.calls += 1
+        if self.calls > self.limit:
+            raise KeyboardInterrupt
+        return self.inner.evaluate(arch)
+
+
+def test_a_run_stopped_by_ctrl_c_keeps_its_trials_and_stops_the_comparison(tmp_path) -> None:
+    """run_study turns Ctrl-C into RunCancelled (a KeyboardInterrupt) carrying the trials done;
+    run_jobs records it as a partial run, keeps the runs that finished and stops with it."""
+    from test_objectives import two_objective_table
+
+    from graphvae_nas.evaluation import TabularEvaluator
+    from graphvae_nas.search import Study, make_strategy
+    from graphvae_nas.search.compare import run_record
+    from graphvae_nas.search.runs_file import RunCancelled, RunsFile, run_jobs, run_study
+
+    table = two_objective_table()
+    study = Study(table.space, make_strategy("random"),
+                  _CtrlCAfter(TabularEvaluator(table, "score"), limit=4), seed=2)
+    with pytest.raises(RunCancelled, match="random seed 2 stopped after 4 trials: KeyboardInterrupt"
+                       ) as caught:
+        run_study(study, 9, 2, lambda done, seconds: run_record(done, "random", seconds))
+    assert isinstance(caught.value, KeyboardInterrupt)
+    assert caught.value.record["partial"] is True and len(caught.value.record["objective"]) == 4
+    record = RunsFile(tmp_path / "runs.jsonl", {"budget": 2})
+    with pytest.raises(RunCancelled, match="seed 5 stopped"):
+        run_jobs([("random", 0), ("random", 5)], _cancelled_job, workers=1,
+                 initializer=_no_setup, initargs=(), record=record)
+    assert list(record.load()) == [("random", 0)]
+    assert record.load(partial=True)[("random", 5)]["objective"] == [3.0, 4.0]
+    assert record.load(partial=True)[("random", 5)]["error"] == "KeyboardInterrupt: "
+
+
 def test_a_failed_run_keeps_its_trials_as_a_partial_record() -> None:
     """run_study: a run whose evaluator fails mid-way raises RunInterrupted carrying the trials
     it finished, marked partial, with the error; a run that does not fail returns its record."""
@@ -557,7 +605,7 @@ def test_a_failed_run_keeps_its_trials_as_a_partial_record() -> None:
     table = two_objective_table()
     evaluator = _FailsAfter(TabularEvaluator(table, "score"), limit=7)
     study = Study(table.space, make_strategy("random"), evaluator, seed=4)
-    with pytest.raises(RunInterrupted, match="random seed 4 failed after 7 trials: RuntimeError: "
+    with pytest.raises(RunInterrupted, match="random seed 4 stopped after 7 trials: RuntimeError: "
                                              "evaluation server went away") as caught:
         run_study(study, 12, 3, lambda done, seconds: run_record(done, "random", seconds))
     record = caught.value.record

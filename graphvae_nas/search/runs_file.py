@@ -7,7 +7,8 @@ cut off mid-write (the process was killed) is dropped so that appending stays va
 
 A run that ends in an error is recorded too, marked ``"partial": true`` with the ``error`` and
 the trials it finished (:class:`RunInterrupted` carries it out of the run), so nothing it did
-is lost; it does not count as finished, so the comparison runs it again when it resumes.
+is lost; it does not count as finished, so the comparison runs it again when it resumes. A run
+stopped by Ctrl-C is recorded the same way (:class:`RunCancelled`) before the comparison stops.
 
 A setting named in ``vae_settings`` (by default ``model``, the VAE's file) only decides the
 runs of strategies that search a VAE's latent space, so the runs of the others are kept when
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +45,45 @@ class RunInterrupted(GraphVAENASError):
         return RunInterrupted, (str(self), self.record)
 
 
+class RunCancelled(KeyboardInterrupt):
+    """A comparison run stopped by the user (Ctrl-C); ``record`` is what it did, marked
+    ``partial``. A ``KeyboardInterrupt``, so it stops the program as Ctrl-C does."""
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record
+
+    def __reduce__(self) -> tuple:     # from worker processes
+        return RunCancelled, (str(self), self.record)
+
+
 def partial_record(record: dict[str, Any], error: BaseException) -> dict[str, Any]:
     """``record`` of a run cut short by ``error``, marked as such."""
     return {**record, "partial": True, "error": f"{type(error).__name__}: {error}"}
+
+
+def stopped_run(message: str, record: dict[str, Any],
+                error: BaseException) -> RunInterrupted | RunCancelled:
+    """The exception to raise for a run that ``error`` cut short: :class:`RunCancelled` for
+    Ctrl-C, else :class:`RunInterrupted`; either carries ``record`` marked partial."""
+    done = partial_record(record, error)
+    kind = RunCancelled if isinstance(error, KeyboardInterrupt) else RunInterrupted
+    return kind(f"{message}: {done['error']}", done)
 
 
 def run_study(study: Any, budget: int, batch_size: int,
               record: Callable[[Any, float], dict[str, Any]]) -> dict[str, Any]:
     """Optimise ``study`` (a :class:`~graphvae_nas.search.Study`) to ``budget`` trials in
     batches of ``batch_size``; returns ``record(study, seconds)``. When the run fails, raises
-    :class:`RunInterrupted` with the record of the trials done, marked partial."""
+    :class:`RunInterrupted` (on Ctrl-C :class:`RunCancelled`) with the record of the trials
+    done, marked partial."""
     start = time.perf_counter()
     try:
         study.optimize(budget, batch_size=batch_size)
-    except Exception as exc:
-        done = partial_record(record(study, time.perf_counter() - start), exc)
-        raise RunInterrupted(f"{done['strategy']} seed {done['seed']} failed after "
-                             f"{len(study.trials)} trials: {done['error']}", done) from exc
+    except (Exception, KeyboardInterrupt) as exc:
+        done = record(study, time.perf_counter() - start)
+        raise stopped_run(f"{done['strategy']} seed {done['seed']} stopped after "
+                          f"{len(study.trials)} trials", done, exc) from exc
     return record(study, time.perf_counter() - start)
 
 
@@ -171,7 +195,10 @@ def run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], *, w
 
     When a job fails, the jobs not started are cancelled, the running ones finish and are
     recorded, a :class:`RunInterrupted` job's partial record is recorded too, and the first
-    error is raised. ``record``'s file is locked meanwhile (``FILE.lock``): a second comparison
+    error is raised. On Ctrl-C the jobs not started are cancelled and the running ones (which
+    the terminal interrupts too) are recorded as they stop, partial when they raise
+    :class:`RunCancelled`; then ``KeyboardInterrupt`` is raised (a second Ctrl-C stops
+    waiting). ``record``'s file is locked meanwhile (``FILE.lock``): a second comparison
     writing the same file is refused (:class:`~graphvae_nas.locking.LockedError`)."""
     with contextlib.ExitStack() as scope:
         if record is not None:
@@ -188,26 +215,42 @@ def _run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], wor
     done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
     failure: BaseException | None = None
+
+    def settle(future: Future) -> None:
+        """Record the run of a finished ``future`` (a partial one when it stopped)."""
+        nonlocal failure
+        try:
+            run = future.result()
+        except (Exception, KeyboardInterrupt) as exc:   # noqa: BLE001 - recorded, raised below
+            if isinstance(exc, (RunInterrupted, RunCancelled)) and record is not None:
+                record.append(exc.record)
+            failure = failure or exc
+            for other in futures:
+                other.cancel()
+            return
+        if record is not None:
+            record.append(run)
+        done[(run["strategy"], run["seed"])] = run
+        if on_run is not None:
+            on_run(run)
+
     if todo:
         with ProcessPoolExecutor(workers, initializer=initializer, initargs=initargs) as pool:
             futures = [pool.submit(run_one, job) for job in todo]
-            for future in as_completed(futures):
-                if future.cancelled():
-                    continue
-                try:
-                    run = future.result()
-                except Exception as exc:       # noqa: BLE001 - recorded, then raised below
-                    if isinstance(exc, RunInterrupted) and record is not None:
-                        record.append(exc.record)
-                    failure = failure or exc
-                    for other in futures:
-                        other.cancel()
-                    continue
-                if record is not None:
-                    record.append(run)
-                done[(run["strategy"], run["seed"])] = run
-                if on_run is not None:
-                    on_run(run)
+            try:
+                for future in as_completed(futures):
+                    if not future.cancelled():
+                        settle(future)
+            except KeyboardInterrupt as exc:
+                for other in futures:
+                    other.cancel()
+                running = [f for f in futures if not f.cancelled() and not f.done()]
+                if running:
+                    print(f"interrupted: recording the {len(running)} runs in progress as they "
+                          "stop (Ctrl-C again to leave them)", file=sys.stderr)
+                for future in running:
+                    settle(future)
+                failure = failure or exc
     if failure is not None:
         raise failure
     return [done[job] for job in jobs]
