@@ -17,6 +17,11 @@ budget, how many runs reached the exact optimum's score (``bn exact``: -11107.29
 its equivalence class; compared to 1e-6), the median evaluations to it (runs that never reach
 it count as infinite), and the search overhead per proposal.
 
+``--options`` are set on top of each strategy's generic defaults; the bn space's own defaults
+for ``bo`` and ``bo-structure`` (:data:`graphvae_nas.spaces.bn.STRATEGY_DEFAULTS`, what the
+command line uses) are added only with ``--space-defaults``, and then written out in the
+recorded options, so every recorded run names all the options it changed.
+
 Runs are appended to ``--runs`` as they finish, with the comparison's settings (data, budget,
 batch size, options, VAE; :class:`~graphvae_nas.search.runs_file.RunsFile`): a rerun skips the
 runs already there, so an interrupted comparison resumes, and a file written with other settings
@@ -96,7 +101,8 @@ def _run_one(job: tuple[str, int]) -> dict:
     space, evaluator = _STATE["space"], _STATE["evaluator"]
     model, model_name, candidates = _STATE["vae"] if needs_vae(name) else (None, "", None)
     strategy = make_strategy(name, model=model, model_name=model_name, candidates=candidates,
-                             space=space, **settings["options"].get(name, {}))
+                             space=space, use_space_defaults=False,
+                             **settings["options"].get(name, {}))
     study = Study(space, strategy, evaluator, seed=seed, objectives=[Objective(evaluator.objective)])
     return run_study(study, settings["budget"], settings["batch_size"],
                      lambda done, seconds: run_record(done, name, seconds))
@@ -119,7 +125,8 @@ def round_times(names: list[str], space, evaluator, sizes: list[int], batch_size
         for name in names:
             model, model_name, candidates = vae if needs_vae(name) else (None, "", None)
             strategy = make_strategy(name, model=model, model_name=model_name,
-                                     candidates=candidates, space=space, **options.get(name, {}))
+                                     candidates=candidates, space=space, use_space_defaults=False,
+                                     **options.get(name, {}))
             times = []
             for seed in range(3):
                 start = time.perf_counter()
@@ -161,6 +168,9 @@ def main() -> None:
     parser.add_argument("--model", help="bn VAE for bo (default: the space's cached default VAE)")
     parser.add_argument("--options", default="{}",
                         help='JSON {"strategy": {option: value}} of strategy options')
+    parser.add_argument("--space-defaults", action="store_true",
+                        help="start each strategy's options from the bn space's defaults "
+                             "(as the command line does), written into the recorded options")
     parser.add_argument("--runs", type=Path, nargs="+", default=[Path("runs/bn_search.jsonl")],
                         help="JSON lines of runs (recorded in and resumed from: the first file; "
                              "with --summarise all are read, a (strategy, seed) kept once)")
@@ -183,6 +193,11 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     names = args.strategies.split(",")
     options = json.loads(args.options)
+    if args.space_defaults:
+        for name in names:
+            resolved = {**space.strategy_defaults(name), **options.get(name, {})}
+            if resolved:
+                options[name] = resolved
     if not args.summarise:
         vae = load_vae(space, args.model) if any(needs_vae(n) for n in names) else None
         if args.rounds_only:

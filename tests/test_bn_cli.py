@@ -174,6 +174,10 @@ def test_search_bo_trains_and_caches_the_bn_default_vae(tmp_path, capsys, monkey
     trials = [r for r in records if "trial" in r]
     assert len(trials) == 10 and all(r["failure"] is None for r in trials)   # every decode a valid BN
     assert sum(r["tag"] != "random-init" for r in trials) == 4
+    header = json.loads((tmp_path / "a" / "study.jsonl").read_text().splitlines()[0])
+    assert header["strategy"]["explore"] == 40                         # as given
+    assert header["strategy"]["neighbourhood_scale"] == 0.02           # the bn space's default
+    assert header["strategy"]["retrain_every"] == 50
     assert "training the default VAE of bn" in err
     rc, _, err = run(capsys, *args, "--out", tmp_path / "b")
     assert rc == 0 and "training the default VAE" not in err

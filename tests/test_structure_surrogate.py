@@ -99,7 +99,7 @@ def test_bo_structure_proposes_valid_unseen_decodes_scored_by_the_arc_gp() -> No
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
     strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=6,
-                             neighbourhood=100, explore=200, fit_maxiter=30)
+                             use_space_defaults=False, neighbourhood=100, explore=200, fit_maxiter=30)
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=0)
     study.optimize(14, batch_size=4)
     hashes = [t.arch.canonical_hash for t in study.trials]
@@ -121,7 +121,7 @@ def test_bo_structure_with_mutations_counts_where_its_proposals_came_from() -> N
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
     strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4,
-                             neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
+                             use_space_defaults=False, neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
                              mutations=20)
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=1)
     study.optimize(16, batch_size=4)
@@ -140,6 +140,33 @@ def all_dags(space) -> list:
             except ArchitectureError:   # a cycle
                 pass
     return out
+
+
+def test_bn_space_sets_the_defaults_of_its_latent_strategies() -> None:
+    """On a bn space, ``bo`` and ``bo-structure`` start from the space's measured options;
+    options given win, ``use_space_defaults=False`` keeps the generic ones, and other spaces
+    and strategies have none."""
+    pytest.importorskip("botorch")
+    from graphvae_nas.search.factory import option_defaults, space_defaults
+    from graphvae_nas.spaces.bn import STRATEGY_DEFAULTS
+    from graphvae_nas.vae import GraphVAE, VAEConfig
+
+    space = get_space("bn:variables=a,b,c,d")
+    archs = all_dags(space)[:40]
+    torch.manual_seed(0)
+    vae = GraphVAE(space, VAEConfig(hidden_size=8, latent_size=2))
+    bo = make_strategy("bo", model=vae, candidates=archs, explore=7)      # the space from the VAE
+    assert bo.spec()["neighbourhood_scale"] == 0.02 and bo.spec()["explore"] == 7
+    assert bo.spec()["retrain_every"] == 50 and bo.spec()["kernel"] == "isotropic"
+    assert type(bo).__name__ == "WeightedRetraining"
+    generic = make_strategy("bo", model=vae, candidates=archs, use_space_defaults=False)
+    assert {k: generic.spec()[k] for k in STRATEGY_DEFAULTS["bo"]} == \
+        {k: option_defaults("bo")[k] for k in STRATEGY_DEFAULTS["bo"]}
+    structure = make_strategy("bo-structure", model=vae, candidates=archs, space=space)
+    assert structure.spec()["equivalence"] is True and structure.spec()["mutation_top"] == 10
+    assert space.strategy_defaults("bo") is not space.strategy_defaults("bo")   # copies
+    assert space_defaults("evolution", space) == space_defaults("bo", get_space("nb201")) == {}
+    assert space_defaults("bo", None) == {}
 
 
 def test_equivalence_class_encoding_gives_members_of_a_class_one_row() -> None:
@@ -177,7 +204,7 @@ def test_bo_structure_over_equivalence_classes_proposes_one_structure_per_class(
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
     strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4,
-                             neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
+                             use_space_defaults=False, neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
                              mutations=20, equivalence=True, kernel="isotropic",
                              acquisition="qlogei", fit_points=8)
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=1)

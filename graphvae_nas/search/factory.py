@@ -150,17 +150,32 @@ def option_defaults(name: str) -> dict[str, Any]:
     return asdict(entry.config()) if entry is not None else {}
 
 
+def space_defaults(name: str, space: SearchSpace | None) -> dict[str, Any]:
+    """The options of strategy ``name`` that ``space`` sets in place of the generic defaults
+    (its ``strategy_defaults``; none for a space without that method)."""
+    defaults = getattr(space, "strategy_defaults", None)
+    return dict(defaults(name)) if defaults is not None else {}
+
+
 def make_strategy(name: str, *, model=None, model_name: str = "",
                   candidates: Sequence[Architecture] | None = None,
-                  space: SearchSpace | None = None, **options):
+                  space: SearchSpace | None = None, use_space_defaults: bool = True, **options):
     """The strategy ``name`` with ``options`` (checked against its config, see
     :mod:`graphvae_nas.search.configs`).
 
     The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``) need a trained VAE
     (``model``) and ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents
     span the search box); ``bananas`` needs the ``space`` (or a model of it).
+
+    Options not given take the search space's defaults for the strategy (``space``, else the
+    model's; see :func:`space_defaults`, e.g. the bn space's
+    :data:`~graphvae_nas.spaces.bn.STRATEGY_DEFAULTS`), then the config's; with
+    ``use_space_defaults=False`` only the config's. The strategy's settings record every
+    option's value.
     """
     entry = strategy_entry(name)
+    if use_space_defaults:
+        options = {**space_defaults(name, space or getattr(model, "space", None)), **options}
     config = make_config(entry.config, options, strategy=name)
     if entry.needs_vae:
         if model is None:

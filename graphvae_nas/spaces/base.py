@@ -33,7 +33,9 @@ class SearchSpace(Protocol):
     Optional capability (not part of the protocol, so ``isinstance`` checks do not need it):
     ``to_module(arch, num_classes, *, in_channels=3, **kwargs) -> torch.nn.Module`` builds a
     trainable PyTorch network of a valid architecture (the built-in spaces have it; see
-    :mod:`graphvae_nas.networks`)."""
+    :mod:`graphvae_nas.networks`); ``strategy_defaults(strategy) -> dict`` gives the options
+    a search strategy takes on this space unless the caller sets them (see
+    :func:`~graphvae_nas.search.make_strategy`; :class:`SpaceBase` gives none)."""
 
     name: str
     ops: tuple[str, ...]
@@ -121,6 +123,12 @@ class SpaceBase:
         from graphvae_nas.spaces.rules import StaticRules
 
         return StaticRules(self.generation_constraints())
+
+    def strategy_defaults(self, strategy: str) -> dict[str, Any]:
+        """Options of search strategy ``strategy`` on this space that replace the strategy's
+        generic defaults (none here; spaces whose searches were measured better with other
+        settings override this)."""
+        return {}
 
     def is_valid(self, arch: Architecture) -> bool:
         try:
