@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -184,6 +185,35 @@ def _needs_vae(strategy: str) -> bool:
 
 Job = tuple[str, int]
 
+_WORKER = {"busy": False, "interrupted": False}
+"""A run_jobs worker process's state: running a job; Ctrl-C seen."""
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: stop the running job; a worker waiting for one stays, and
+    every job it is given after the interrupt ends at once (see :func:`_guarded`)."""
+    _WORKER["interrupted"] = True
+    if _WORKER["busy"]:
+        raise KeyboardInterrupt
+
+
+def _start_worker(initializer: Callable[..., None], initargs: tuple) -> None:
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:    # e.g. a background job's
+        signal.signal(signal.SIGINT, _on_interrupt)
+    initializer(*initargs)
+
+
+def _guarded(run_one: Callable[[Job], dict[str, Any]], job: Job) -> dict[str, Any]:
+    """``run_one(job)`` in a worker, unless the comparison was interrupted before it began
+    (the pool hands queued jobs to workers after Ctrl-C, which would run them in full)."""
+    if _WORKER["interrupted"]:
+        raise KeyboardInterrupt(f"{job[0]} seed {job[1]} not started: interrupted")
+    _WORKER["busy"] = True
+    try:
+        return run_one(job)
+    finally:
+        _WORKER["busy"] = False
+
 
 def run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], *, workers: int,
              initializer: Callable[..., None], initargs: tuple,
@@ -197,9 +227,10 @@ def run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], *, w
     recorded, a :class:`RunInterrupted` job's partial record is recorded too, and the first
     error is raised. On Ctrl-C the jobs not started are cancelled and the running ones (which
     the terminal interrupts too) are recorded as they stop, partial when they raise
-    :class:`RunCancelled`; then ``KeyboardInterrupt`` is raised (a second Ctrl-C stops
-    waiting). ``record``'s file is locked meanwhile (``FILE.lock``): a second comparison
-    writing the same file is refused (:class:`~graphvae_nas.locking.LockedError`)."""
+    :class:`RunCancelled`, and queued jobs end before they begin (each worker handles SIGINT
+    so, unless it was started ignoring SIGINT); then ``KeyboardInterrupt`` is raised (a second
+    Ctrl-C stops waiting). ``record``'s file is locked meanwhile (``FILE.lock``): a second
+    comparison writing the same file is refused (:class:`~graphvae_nas.locking.LockedError`)."""
     with contextlib.ExitStack() as scope:
         if record is not None:
             scope.enter_context(exclusive_lock(
@@ -235,8 +266,9 @@ def _run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], wor
             on_run(run)
 
     if todo:
-        with ProcessPoolExecutor(workers, initializer=initializer, initargs=initargs) as pool:
-            futures = [pool.submit(run_one, job) for job in todo]
+        with ProcessPoolExecutor(workers, initializer=_start_worker,
+                                 initargs=(initializer, initargs)) as pool:
+            futures = [pool.submit(_guarded, run_one, job) for job in todo]
             try:
                 for future in as_completed(futures):
                     if not future.cancelled():
