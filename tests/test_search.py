@@ -680,13 +680,17 @@ def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) 
     StudyStore(path, old).close()
     StudyStore(path, {**old, "strategy": {"name": "local", "between_classes": False}},
                resume=True).close()
-    with pytest.raises(DataFormatError, match="another study: strategy"):
+    with pytest.raises(DataFormatError, match="another study: its strategy has between_classes "
+                                              "= False, this one True") as caught:
         StudyStore(path, {**old, "strategy": {"name": "local", "between_classes": True}},
                    resume=True)
+    assert caught.value.field == "strategy.between_classes" and caught.value.line == 1
     bo = {k: v for k, v in option_defaults("bo").items() if k not in ("kernel", "fit_points")}
     path = tmp_path / "bo.jsonl"
     StudyStore(path, {**old, "strategy": {"name": "bo", **bo, "model": "vae.pt"}}).close()
     now = {"name": "bo", **option_defaults("bo"), "model": "vae.pt"}
     StudyStore(path, {**old, "strategy": now}, resume=True).close()
-    with pytest.raises(DataFormatError, match="another study: strategy"):
+    with pytest.raises(DataFormatError, match="its strategy has kernel = 'ard', this one 'isotropic'"):
         StudyStore(path, {**old, "strategy": {**now, "kernel": "isotropic"}}, resume=True)
+    with pytest.raises(DataFormatError, match="another study: strategy is"):    # other keys
+        StudyStore(path, {**old, "strategy": {"name": "local"}}, resume=True)

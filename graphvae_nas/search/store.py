@@ -150,6 +150,13 @@ class StudyStore:
             if key == "strategy":
                 stored = _with_added_defaults(stored, value)
             if stored != value:
+                differ = _first_difference(stored, value)
+                if differ is not None:
+                    name, was, now = differ
+                    raise DataFormatError(
+                        f"this store belongs to another study: its {key} has {name} = {was!r}, "
+                        f"this one {now!r} (set it as stored to resume)", path=str(self.path),
+                        line=1, field=f"{key}.{name}")
                 raise DataFormatError(
                     f"this store belongs to another study: {key} is {header.get(key)!r}, "
                     f"expected {value!r}", path=str(self.path), line=1, field=key)
@@ -237,6 +244,14 @@ class StudyStore:
             raise ValueError(f"trial {record.get('trial')} appended after {len(self.records)} records")
         self._write_line(record)
         self.records.append(record)
+
+
+def _first_difference(stored: Any, expected: Any) -> tuple[str, Any, Any] | None:
+    """(key, stored value, expected value) of the first key of two dicts with the same keys
+    whose values differ; None when they are not such dicts."""
+    if not isinstance(stored, dict) or not isinstance(expected, dict) or set(stored) != set(expected):
+        return None
+    return next(((k, stored[k], expected[k]) for k in expected if stored[k] != expected[k]), None)
 
 
 def _with_added_defaults(stored: Any, expected: Any) -> Any:
