@@ -9,6 +9,9 @@ and ``--explore`` uniform in the box, each decoded once) offers its unseen struc
 the same candidates, so a run that misses the optimum here shows that the decodes never
 offered it: the generator, not the surrogate, limits decode mode. With ``--retrain-every N``
 the VAE is fine-tuned every N evaluations as ``bo``'s weighted retraining does (same options).
+The strategy's counters (in each run's record) say how many rounds' candidates held any
+structure better than the best so far (``rounds_with_improvement`` of ``rounds``) and how many
+such candidates there were (``improving_candidates``).
 
 Runs are recorded in ``bench_bn_search.py``'s format (its ``--summarise`` reads them), with the
 same resume, partial-run and ``--workers`` behaviour::
@@ -56,7 +59,9 @@ class OracleDecodes:
                                          explore=explore)
         self.evaluator = evaluator
         self.n_init = n_init
-        self.counters: dict[str, float] = {"oracle_candidates": 0, "random_fallbacks": 0}
+        self.counters: dict[str, float] = {"oracle_candidates": 0, "random_fallbacks": 0,
+                                           "rounds": 0, "rounds_with_improvement": 0,
+                                           "improving_candidates": 0}
 
     def spec(self) -> dict[str, Any]:
         return {"name": STRATEGY, "n_init": self.n_init, "generator": self.generator.spec()}
@@ -77,6 +82,10 @@ class OracleDecodes:
         candidates = self.generator.candidates(state)
         self.counters["oracle_candidates"] += len(candidates)
         scores = self.evaluator.score_many(candidates)
+        better = int((scores > max(y for _, y in history.scored())).sum()) if candidates else 0
+        self.counters["rounds"] += 1
+        self.counters["rounds_with_improvement"] += better > 0
+        self.counters["improving_candidates"] += better
         order = sorted(range(len(candidates)), key=lambda i: -scores[i])[:n]
         out = [Proposal(candidates[i], STRATEGY) for i in order]
         if len(out) < n:
