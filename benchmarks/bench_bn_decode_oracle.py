@@ -9,6 +9,10 @@ and ``--explore`` uniform in the box, each decoded once) offers its unseen struc
 the same candidates, so a run that misses the optimum here shows that the decodes never
 offered it: the generator, not the surrogate, limits decode mode. With ``--retrain-every N``
 the VAE is fine-tuned every N evaluations as ``bo``'s weighted retraining does (same options).
+For comparison, ``--generator moves`` offers instead the candidates of a search over arc moves
+(the one-arc moves and 200 two-step mutations of the ``--top`` best, as ``bo-structure``'s
+``mutation_top`` does; ``class-moves``: the moves between equivalence classes). Rows are named
+``oracle-GENERATOR``.
 The strategy's counters (in each run's record) say how many rounds' candidates held any
 structure better than the best so far (``rounds_with_improvement`` of ``rounds``) and how many
 such candidates there were (``improving_candidates``).
@@ -42,21 +46,16 @@ from graphvae_nas.search.runs_file import RunsFile, read_runs, run_jobs, run_stu
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
 
-STRATEGY = "decode-oracle"
+TAG = "oracle"
 _STATE: dict = {}
 
 
-class OracleDecodes:
-    """Decode-mode candidates (``generator``'s) ranked by their true score (``evaluator``); the
-    first ``n_init`` proposals are random, as the surrogate strategies' are."""
+class OracleChoice:
+    """``generator``'s candidates ranked by their true score (``evaluator``); the first
+    ``n_init`` proposals are random, as the surrogate strategies' are."""
 
-    def __init__(self, latent: Any, evaluator: BNScoreEvaluator, *, top: int, scale: float,
-                 decodes: int, explore: int, n_init: int = 10) -> None:
-        from graphvae_nas.search.generators import DecodeGenerator
-
-        self.generator = DecodeGenerator(latent, optimise=False, neighbourhood=decodes,
-                                         neighbourhood_top=top, neighbourhood_scale=scale,
-                                         explore=explore)
+    def __init__(self, generator: Any, evaluator: BNScoreEvaluator, n_init: int = 10) -> None:
+        self.generator = generator
         self.evaluator = evaluator
         self.n_init = n_init
         self.counters: dict[str, float] = {"oracle_candidates": 0, "random_fallbacks": 0,
@@ -64,7 +63,7 @@ class OracleDecodes:
                                            "improving_candidates": 0}
 
     def spec(self) -> dict[str, Any]:
-        return {"name": STRATEGY, "n_init": self.n_init, "generator": self.generator.spec()}
+        return {"name": TAG, "n_init": self.n_init, "generator": self.generator.spec()}
 
     def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
         import torch
@@ -87,12 +86,12 @@ class OracleDecodes:
         self.counters["rounds_with_improvement"] += better > 0
         self.counters["improving_candidates"] += better
         order = sorted(range(len(candidates)), key=lambda i: -scores[i])[:n]
-        out = [Proposal(candidates[i], STRATEGY) for i in order]
+        out = [Proposal(candidates[i], TAG) for i in order]
         if len(out) < n:
             self.counters["random_fallbacks"] += n - len(out)
             out += random_unseen(history.space, history, random.Random(seed), n - len(out),
                                  exclude={p.arch.canonical_hash for p in out},
-                                 tag=f"{STRATEGY}-random-fallback")
+                                 tag=f"{TAG}-random-fallback")
         return out
 
 
@@ -101,20 +100,28 @@ def _init_worker(data: str, model: str | None, settings: dict) -> None:
 
     torch.set_num_threads(1)
     space = get_space(f"bn:data={data}")
-    _STATE.update(space=space, evaluator=BNScoreEvaluator(space, score="bic"),
-                  vae=load_vae(space, model), settings=settings)
+    _STATE.update(space=space, evaluator=BNScoreEvaluator(space, score="bic"), settings=settings,
+                  vae=load_vae(space, model) if settings["oracle"]["generator"] == "decodes" else None)
 
 
 def _strategy(settings: dict) -> Any:
+    from graphvae_nas.search.generators import DecodeGenerator, MutationGenerator
     from graphvae_nas.search.latent import LatentSpace
     from graphvae_nas.search.strategies.retraining import WeightedRetraining
 
-    vae, _, box = _STATE["vae"]
     o = settings["oracle"]
+    evaluator = _STATE["evaluator"]
+    if o["generator"] != "decodes":
+        return OracleChoice(MutationGenerator(_STATE["space"], top=o["top"], mutations=200,
+                                              between_classes=o["generator"] == "class-moves"),
+                            evaluator)
+    vae, _, box = _STATE["vae"]
 
-    def build(model: Any) -> OracleDecodes:
-        return OracleDecodes(LatentSpace(model, box), _STATE["evaluator"], top=o["top"],
-                             scale=o["scale"], decodes=o["decodes"], explore=o["explore"])
+    def build(model: Any) -> OracleChoice:
+        return OracleChoice(DecodeGenerator(LatentSpace(model, box), optimise=False,
+                                            neighbourhood=o["decodes"], neighbourhood_top=o["top"],
+                                            neighbourhood_scale=o["scale"], explore=o["explore"]),
+                            evaluator)
     if not o["retrain_every"]:
         return build(vae)
     return WeightedRetraining(build, vae, every=o["retrain_every"], k=o["retrain_k"],
@@ -142,7 +149,13 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--budgets", default="100,200,500", help="budgets reported")
     parser.add_argument("--batch-size", type=int, default=10)
-    parser.add_argument("--top", type=int, default=5, help="structures decoded around")
+    parser.add_argument("--generator", choices=["decodes", "moves", "class-moves"],
+                        default="decodes",
+                        help="candidates: the VAE's decodes, or for comparison the one-arc moves "
+                             "and 200 two-step mutations of the --top best (bo-structure's "
+                             "mutation candidates; class-moves: moves between equivalence classes)")
+    parser.add_argument("--top", type=int, default=5,
+                        help="structures decoded around (or mutated: give 10 as bo-structure)")
     parser.add_argument("--scale", type=float, default=0.02, help="noise, x the latent box")
     parser.add_argument("--decodes", type=int, default=1000, help="decodes around them a round")
     parser.add_argument("--explore", type=int, default=0, help="uniform decodes a round")
@@ -156,14 +169,16 @@ def main() -> None:
 
     space = get_space(f"bn:data={args.data}")
     optimum = exact_optimum(BNScoreEvaluator(space, score="bic"))
-    oracle = {"top": args.top, "scale": args.scale, "decodes": args.decodes,
+    oracle = {"generator": args.generator, "top": args.top, "scale": args.scale,
+              "decodes": args.decodes,
               "explore": args.explore, "retrain_every": args.retrain_every,
               "retrain_k": args.retrain_k, "retrain_epochs": args.retrain_epochs}
-    vae_name = load_vae(space, args.model)[1]
+    vae_name = load_vae(space, args.model)[1] if args.generator == "decodes" else None
     settings = {"data": str(Path(args.data).resolve()), "budget": args.budget,
                 "batch_size": args.batch_size, "oracle": oracle, "model": vae_name}
     args.runs.parent.mkdir(parents=True, exist_ok=True)
-    jobs = [(STRATEGY, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    name = f"oracle-{args.generator}"
+    jobs = [(name, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
     run_jobs(jobs, _run_one, workers=args.workers, initializer=_init_worker,
              initargs=(args.data, args.model, settings), record=RunsFile(args.runs, settings),
              on_run=lambda run: print(f"seed {run['seed']}: best {max(run['objective']):.4f}",
