@@ -8,6 +8,8 @@ quantiles, as the search strategies do) and ranks the candidates by posterior me
 
 * ``latent-gp``: the GP of latent BO (``bo``) on the bn default VAE's latent means;
 * ``structure-gp``: the same GP on the labelled adjacency (``bo-structure``'s surrogate);
+* ``additive-gp``: on the labelled adjacency, a sum of one kernel per variable over the arcs
+  into it (``bo-structure`` with ``kernel: "additive"``; BIC is a sum of one term per family);
 * ``gnn``: the GIN ensemble of ``bananas`` and ``bo-gnn``.
 
 Reported per surrogate: Spearman's rho between its means and the candidates' true BIC, and of
@@ -132,6 +134,8 @@ def main() -> None:
     surrogates = {
         "latent-gp": lambda: LatentGP(latent.means, latent.bounds),
         "structure-gp": lambda: LatentGP(encoding.encode, unit_box(encoding.dim)),
+        "additive-gp": lambda: LatentGP(encoding.encode, unit_box(encoding.dim), kernel="additive",
+                                        groups=encoding.groups_into(space.ops)),
         "gnn": lambda: GNNEnsemble(space.vocabulary, space.max_nodes),
     }
     runs = []

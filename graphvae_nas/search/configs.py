@@ -9,7 +9,7 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.search.acquisition import DEFAULT_ACQUISITION, all_acquisition_names
@@ -125,22 +125,24 @@ class RetrainConfig:
 class BOPoolConfig(SurrogateConfig, RetrainConfig):
     """``bo-pool``: GP on VAE latent means, candidates from the pool; optionally the VAE
     retrained during the search (:class:`RetrainConfig`). The GP's options (shared by ``bo``
-    and ``bo-structure``): ``kernel`` (``ard`` or ``isotropic``, see
-    :data:`graphvae_nas.surrogates.latent_gp.KERNELS`), ``fit_maxiter`` and ``fit_points``
-    (hyper-parameters fitted on a random subset of at most that many observations; null: all)."""
+    and ``bo-structure``): ``kernel`` (``ard`` or ``isotropic``, and for ``bo-structure`` also
+    ``additive``; see :data:`graphvae_nas.surrogates.latent_gp.KERNELS`), ``fit_maxiter`` and
+    ``fit_points`` (hyper-parameters fitted on a random subset of at most that many
+    observations; null: all)."""
+
+    KERNEL_NAMES: ClassVar[tuple[str, ...]] = ("ard", "isotropic")
+    """The ``kernel`` values this strategy takes."""
 
     fit_maxiter: int = 100
     kernel: str = "ard"
     fit_points: int | None = None
 
     def validate(self) -> None:
-        from graphvae_nas.surrogates.latent_gp import KERNELS
-
         super().validate()
         self.check_retraining()
         _check(self.fit_maxiter >= 1, "fit_maxiter", "must be >= 1")
-        _check(self.kernel in KERNELS, "kernel",
-               f"must be one of {', '.join(KERNELS)}, got {self.kernel!r}")
+        _check(self.kernel in self.KERNEL_NAMES, "kernel",
+               f"must be one of {', '.join(self.KERNEL_NAMES)}, got {self.kernel!r}")
         _check(self.fit_points is None or self.fit_points >= 2, "fit_points",
                "must be >= 2 or null")
 
@@ -244,7 +246,11 @@ class BOStructureConfig(BOPoolConfig, DecodedCandidatesConfig):
     ``equivalence`` (spaces with equivalence classes of structures, bn, under a
     score-equivalent score such as BIC or BDeu): the neighbours are the moves out of each
     parent's Markov equivalence class, and candidates are kept one per class, none of a class
-    evaluated already."""
+    evaluated already. ``kernel: "additive"`` (spaces with one node per label, bn): the GP sums
+    one kernel per node over the arcs into it (a variable's parent set, the scope of one BIC or
+    BDeu term), on the structure's arcs also with ``equivalence``."""
+
+    KERNEL_NAMES: ClassVar[tuple[str, ...]] = ("ard", "isotropic", "additive")
 
     mutation_top: int = 0
     mutations: int = 200

@@ -6,26 +6,29 @@ cost grows as N * M^2 instead of N^3.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 DEFAULT_INDUCING = 500
-GP_KERNELS = ("scaled_rbf", "botorch", "isotropic")
+GP_KERNELS = ("scaled_rbf", "botorch", "isotropic", "additive")
 
 
 def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
             kernel: str = "scaled_rbf", input_bounds: torch.Tensor | None = None,
             standardize: bool = False, inducing_points: int | None = DEFAULT_INDUCING,
-            seed: int = 0):
+            seed: int = 0, groups: Sequence[Sequence[int]] | None = None):
     """An unfitted float64 ``SingleTaskGP`` on ``train_x [N, d]`` and ``train_y [N]`` or ``[N, m]``.
 
     ``kernel``: ``"scaled_rbf"`` (a scaled ARD RBF kernel, the predictive check's),
     ``"botorch"`` (BoTorch's default kernel and priors, the latent-BO surrogate's) or
     ``"isotropic"`` (a scaled RBF kernel with one lengthscale: on 0/1 features such as a
-    structure's arcs, a function of the Hamming distance).
+    structure's arcs, a function of the Hamming distance) or ``"additive"`` (a sum over the
+    column ``groups`` of scaled RBF kernels, each with one lengthscale, on its group's columns
+    only: a function that is a sum of one term per group, as a Bayesian network's BIC is a sum
+    of one term per variable's family).
     ``input_bounds [2, d]``: inputs normalised to that box; ``standardize``: outcomes
     standardised (the posterior stays in the units of ``train_y``). When
     ``N > inducing_points`` the kernel is sparse, with inducing points initialised at a seeded
@@ -48,11 +51,15 @@ def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarr
         extra["input_transform"] = Normalize(x.shape[-1], bounds=input_bounds)
     if standardize:
         extra["outcome_transform"] = Standardize(y.shape[-1])
-    if kernel in ("botorch", "isotropic"):
+    if (groups is not None) != (kernel == "additive"):
+        raise ValueError("groups go with kernel='additive', and only with it")
+    if kernel in ("botorch", "isotropic", "additive"):
         if inducing_points is not None and x.shape[0] > inducing_points:
             raise ValueError("the sparse GP needs kernel='scaled_rbf'")
         if kernel == "isotropic":
             extra["covar_module"] = ScaleKernel(RBFKernel())
+        if kernel == "additive":
+            extra["covar_module"] = additive_kernel(groups, x.shape[-1])
         return SingleTaskGP(x, y, **extra)
     base = ScaleKernel(RBFKernel(ard_num_dims=x.shape[1]))
     if inducing_points is not None and x.shape[0] > inducing_points:
@@ -62,6 +69,19 @@ def make_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarr
         covar = InducingPointKernel(base, inducing_points=start, likelihood=likelihood)
         return SingleTaskGP(x, y, likelihood=likelihood, covar_module=covar, **extra)
     return SingleTaskGP(x, y, covar_module=base, **extra)
+
+
+def additive_kernel(groups: Sequence[Sequence[int]], dim: int):
+    """The sum over ``groups`` (lists of column indices below ``dim``) of a scaled RBF kernel
+    with one lengthscale on that group's columns."""
+    from gpytorch.kernels import AdditiveKernel, RBFKernel, ScaleKernel
+
+    if not groups or any(not g for g in groups):
+        raise ValueError("an additive kernel needs at least one group, each of columns")
+    if any(not 0 <= c < dim for g in groups for c in g):
+        raise ValueError(f"an additive kernel's groups must index the {dim} feature columns")
+    return AdditiveKernel(*[ScaleKernel(RBFKernel(active_dims=torch.tensor(list(g))))
+                            for g in groups])
 
 
 def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True,

@@ -23,28 +23,34 @@ from graphvae_nas.surrogates.base import check_targets
 from graphvae_nas.surrogates.gp import fit_hyperparameters, make_gp
 
 
-KERNELS = {"ard": "botorch", "isotropic": "isotropic"}
+KERNELS = {"ard": "botorch", "isotropic": "isotropic", "additive": "additive"}
 """Kernel names of :class:`LatentGP` and the :func:`~graphvae_nas.surrogates.gp.make_gp` kernel
 of each: ``ard`` is BoTorch's default (a lengthscale per dimension, with its priors),
-``isotropic`` one lengthscale for all."""
+``isotropic`` one lengthscale for all, ``additive`` a sum of isotropic kernels over groups of
+feature columns (``groups``)."""
 
 
 class LatentGP:
     """``features(archs) -> [n, d]`` latent vectors; ``bounds [2, d]`` the box they are normalised
     to; ``fit_maxiter`` caps the hyper-parameter fit; ``kernel`` one of :data:`KERNELS`;
-    ``fit_points`` (``None``: all) bounds the observations the hyper-parameters are fitted on.
-    A failed fit keeps the prior hyper-parameters and counts in
+    ``fit_points`` (``None``: all) bounds the observations the hyper-parameters are fitted on;
+    ``groups``: the column groups of the ``additive`` kernel (needed by it, refused by the
+    others). A failed fit keeps the prior hyper-parameters and counts in
     ``counters["gp_fit_failures"]``."""
 
     def __init__(self, features: Callable[[Sequence[Architecture]], torch.Tensor],
                  bounds: torch.Tensor, *, fit_maxiter: int = 100, kernel: str = "ard",
-                 fit_points: int | None = None) -> None:
+                 fit_points: int | None = None,
+                 groups: Sequence[Sequence[int]] | None = None) -> None:
         if fit_maxiter < 1:
             raise ValueError("fit_maxiter must be >= 1")
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")
         if fit_points is not None and fit_points < 2:
             raise ValueError("fit_points must be >= 2 or None")
+        if (groups is not None) != (kernel == "additive"):
+            raise ValueError("the additive kernel needs column groups, and only it takes them")
+        self.groups = None if groups is None else [list(g) for g in groups]
         self._features = features
         self.bounds = bounds
         self.fit_maxiter = fit_maxiter
@@ -83,4 +89,4 @@ class LatentGP:
 
     def _make(self, X: torch.Tensor, Y: torch.Tensor):
         return make_gp(X, Y, kernel=KERNELS[self.kernel], input_bounds=self.bounds,
-                       standardize=True, inducing_points=None)
+                       standardize=True, inducing_points=None, groups=self.groups)

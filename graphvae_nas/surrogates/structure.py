@@ -37,6 +37,15 @@ class LabelledAdjacencyEncoding:
     def dim(self) -> int:
         return len(self.vocabulary) ** 2
 
+    def groups_into(self, labels: Sequence[str]) -> list[list[int]]:
+        """For each of ``labels``, the columns of the arcs into its node (from every label):
+        in a Bayesian network, the variable's parent set, the scope of one term of BIC."""
+        v = len(self.vocabulary)
+        unknown = [label for label in labels if label not in self._index]
+        if unknown:
+            raise ValueError(f"labels {unknown} are not in the vocabulary {list(self.vocabulary)}")
+        return [[a * v + self._index[label] for a in range(v)] for label in labels]
+
     def encode(self, archs: Sequence[Architecture]) -> torch.Tensor:
         v = len(self.vocabulary)
         rows: list[int] = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.acquisition import AcquisitionOptions
 from graphvae_nas.search.configs import (
@@ -50,7 +51,7 @@ from graphvae_nas.spaces import SearchSpace
 from graphvae_nas.surrogates.base import gaussian_copula
 from graphvae_nas.surrogates.gnn import GNNEnsemble
 from graphvae_nas.surrogates.latent_gp import LatentGP
-from graphvae_nas.surrogates.structure import structure_encoding, unit_box
+from graphvae_nas.surrogates.structure import LabelledAdjacencyEncoding, structure_encoding, unit_box
 
 __all__ = ["build_bananas", "build_bo", "build_bo_gnn", "build_bo_pool", "build_bo_structure",
            "gaussian_copula"]
@@ -119,12 +120,26 @@ def build_bo_gnn(config: BOGNNConfig, model, candidates: Sequence[Architecture],
                              settings={**dataclasses.asdict(config), "model": model_name})
 
 
+def _structure_gp(config: BOStructureConfig, space: SearchSpace) -> LatentGP:
+    """``bo-structure``'s GP: on the structure encoding (the equivalence class's invariants
+    with ``equivalence``), or with the ``additive`` kernel on the labelled adjacency, one term
+    per node label of the space's vocabulary over the arcs into it."""
+    if config.kernel != "additive":
+        encoding = structure_encoding(space, equivalence=config.equivalence)
+        return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config))
+    encoding = structure_encoding(space)
+    if not isinstance(encoding, LabelledAdjacencyEncoding):
+        raise GraphVAENASError(f"kernel 'additive' needs a space with one node per label (bn); "
+                               f"{space.name!r} places labels more than once")
+    return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config),
+                    groups=encoding.groups_into(space.ops))
+
+
 def build_bo_structure(config: BOStructureConfig, model, candidates: Sequence[Architecture],
                        model_name: str = "") -> SurrogateStrategy:
     """``bo-structure``: ``candidates`` span the latent box."""
     latent = LatentSpace(model, candidates)
-    encoding = structure_encoding(latent.space, equivalence=config.equivalence)
-    surrogate = LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config))
+    surrogate = _structure_gp(config, latent.space)
     generators: list = [_decodes(config, latent)]
     if config.mutation_top:
         generators.append(MutationGenerator(latent.space, top=config.mutation_top,
