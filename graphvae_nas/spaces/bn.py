@@ -77,6 +77,7 @@ seeds (README, "Results: Bayesian networks"): decodes near their centre (0.02 of
 where the bn VAE's decodes stay close), no uniform decodes, a GP fitted cheaply, and for
 ``bo`` weighted retraining of the VAE; ``bo-structure`` adds mutations of the 10 best and
 works over Markov equivalence classes."""
+
 _BAD_NAME_CHARS = set("[]|:,;")
 _BLOCK = re.compile(r"\[([^\[\]]*)\]")
 
