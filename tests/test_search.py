@@ -694,3 +694,19 @@ def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) 
         StudyStore(path, {**old, "strategy": {**now, "kernel": "isotropic"}}, resume=True)
     with pytest.raises(DataFormatError, match="another study: strategy is"):    # other keys
         StudyStore(path, {**old, "strategy": {"name": "local"}}, resume=True)
+
+
+def test_the_progress_bar_says_when_a_round_is_being_proposed(table, capsys) -> None:
+    """With progress, the bar reads "search (proposing)" while the strategy proposes (a GP fit
+    or a VAE fine-tuning can take seconds) and "search" while the batch is evaluated."""
+    seen = []
+
+    class Watched(RandomSearch):
+        def propose(self, history, n, rng):
+            seen.append(capsys.readouterr().err)
+            return super().propose(history, n, rng)
+
+    study = Study(table.space, Watched(), TabularEvaluator(table, "score"), seed=0)
+    study.optimize(6, batch_size=3, progress=True)
+    assert len(seen) == 2 and all("search (proposing)" in err for err in seen)
+    assert "search:" in capsys.readouterr().err     # back to "search" once the batch is asked

@@ -219,7 +219,11 @@ class Study:
             bar = tqdm(total=budget, initial=len(self.trials), desc="search", unit="arch")
         try:
             while len(self.trials) < budget:
+                if bar is not None:      # a round's proposal can take seconds (GP fit, fine-tuning)
+                    bar.set_description("search (proposing)")
                 asked = self.ask(min(batch_size, budget - len(self.trials)))
+                if bar is not None:
+                    bar.set_description("search")
                 if not asked:
                     raise GraphVAENASError(f"strategy {self.strategy.spec()['name']} proposed no new "
                                            "architecture")
