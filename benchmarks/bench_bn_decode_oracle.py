@@ -45,6 +45,7 @@ from graphvae_nas.search.objectives import Objective  # noqa: E402
 from graphvae_nas.search.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
+from graphvae_nas.vae.default_model import default_model_path  # noqa: E402
 
 TAG = "oracle"
 _STATE: dict = {}
@@ -81,7 +82,7 @@ class OracleChoice:
         candidates = self.generator.candidates(state)
         self.counters["oracle_candidates"] += len(candidates)
         scores = self.evaluator.score_many(candidates)
-        better = int((scores > max(y for _, y in history.scored())).sum()) if candidates else 0
+        better = int((scores > float(Y.max())).sum()) if candidates else 0    # BIC: larger is better
         self.counters["rounds"] += 1
         self.counters["rounds_with_improvement"] += better > 0
         self.counters["improving_candidates"] += better
@@ -173,7 +174,9 @@ def main() -> None:
               "decodes": args.decodes,
               "explore": args.explore, "retrain_every": args.retrain_every,
               "retrain_k": args.retrain_k, "retrain_epochs": args.retrain_epochs}
-    vae_name = load_vae(space, args.model)[1] if args.generator == "decodes" else None
+    vae_name = None    # the VAE's file, named without loading it here (the workers load it)
+    if args.generator == "decodes":
+        vae_name = Path(args.model).name if args.model else default_model_path(space).name
     settings = {"data": str(Path(args.data).resolve()), "budget": args.budget,
                 "batch_size": args.batch_size, "oracle": oracle, "model": vae_name}
     args.runs.parent.mkdir(parents=True, exist_ok=True)

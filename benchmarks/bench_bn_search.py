@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
 from graphvae_nas.search.compare import run_record, summarise  # noqa: E402
-from graphvae_nas.search.factory import needs_vae  # noqa: E402
+from graphvae_nas.search.factory import needs_vae, space_defaults  # noqa: E402
 from graphvae_nas.search.objectives import Objective  # noqa: E402
 from graphvae_nas.search.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
@@ -195,7 +195,7 @@ def main() -> None:
     options = json.loads(args.options)
     if args.space_defaults:
         for name in names:
-            resolved = {**space.strategy_defaults(name), **options.get(name, {})}
+            resolved = {**space_defaults(name, space), **options.get(name, {})}
             if resolved:
                 options[name] = resolved
     if not args.summarise:

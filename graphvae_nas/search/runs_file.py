@@ -246,10 +246,12 @@ def _run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], wor
     done = {} if record is None else record.load()
     todo = [job for job in jobs if job not in done]
     failure: BaseException | None = None
+    settled: set[Future] = set()
 
     def settle(future: Future) -> None:
         """Record the run of a finished ``future`` (a partial one when it stopped)."""
         nonlocal failure
+        settled.add(future)
         try:
             run = future.result()
         except (Exception, KeyboardInterrupt) as exc:   # noqa: BLE001 - recorded, raised below
@@ -276,11 +278,12 @@ def _run_jobs(jobs: Sequence[Job], run_one: Callable[[Job], dict[str, Any]], wor
             except KeyboardInterrupt as exc:
                 for other in futures:
                     other.cancel()
-                running = [f for f in futures if not f.cancelled() and not f.done()]
-                if running:
-                    print(f"interrupted: recording the {len(running)} runs in progress as they "
+                # the running runs, and any that ended before as_completed handed them over
+                left = [f for f in futures if not f.cancelled() and f not in settled]
+                if left:
+                    print(f"interrupted: recording the {len(left)} runs in progress as they "
                           "stop (Ctrl-C again to leave them)", file=sys.stderr)
-                for future in running:
+                for future in left:
                     settle(future)
                 failure = failure or exc
     if failure is not None:

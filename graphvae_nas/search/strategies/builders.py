@@ -124,15 +124,15 @@ def _structure_gp(config: BOStructureConfig, space: SearchSpace) -> LatentGP:
     """``bo-structure``'s GP: on the structure encoding (the equivalence class's invariants
     with ``equivalence``), or with the ``additive`` kernel on the labelled adjacency, one term
     per node label of the space's vocabulary over the arcs into it."""
-    if config.kernel != "additive":
-        encoding = structure_encoding(space, equivalence=config.equivalence)
-        return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config))
-    encoding = structure_encoding(space)
-    if not isinstance(encoding, LabelledAdjacencyEncoding):
-        raise GraphVAENASError(f"kernel 'additive' needs a space with one node per label (bn); "
-                               f"{space.name!r} places labels more than once")
-    return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config),
-                    groups=encoding.groups_into(space.ops))
+    additive = config.kernel == "additive"
+    encoding = structure_encoding(space, equivalence=config.equivalence and not additive)
+    groups = None
+    if additive:
+        if not isinstance(encoding, LabelledAdjacencyEncoding):
+            raise GraphVAENASError(f"kernel 'additive' needs a space with one node per label "
+                                   f"(bn); {space.name!r} places labels more than once")
+        groups = encoding.groups_into(space.ops)
+    return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config), groups=groups)
 
 
 def build_bo_structure(config: BOStructureConfig, model, candidates: Sequence[Architecture],
