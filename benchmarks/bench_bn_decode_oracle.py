@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_bn_search import exact_optimum, load_vae, markdown, table  # noqa: E402
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
-from graphvae_nas.search.compare import run_record  # noqa: E402
+from graphvae_nas.experiments.compare import run_record  # noqa: E402
 from graphvae_nas.search.objectives import Objective  # noqa: E402
-from graphvae_nas.search.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
+from graphvae_nas.experiments.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
 from graphvae_nas.search.strategies.base import History, Proposal, random_unseen  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
 from graphvae_nas.vae.default_model import default_model_path  # noqa: E402
@@ -106,6 +106,7 @@ def _init_worker(data: str, model: str | None, settings: dict) -> None:
 
 
 def _strategy(settings: dict) -> Any:
+    from graphvae_nas.search.configs import DecodeConfig, RetrainConfig, make_config
     from graphvae_nas.search.generators import DecodeGenerator, MutationGenerator
     from graphvae_nas.search.latent import LatentSpace
     from graphvae_nas.search.strategies.retraining import WeightedRetraining
@@ -118,15 +119,16 @@ def _strategy(settings: dict) -> Any:
                             evaluator)
     vae, _, box = _STATE["vae"]
 
+    decode = make_config(DecodeConfig, {"neighbourhood": o["decodes"], "top": o["top"],
+                                        "scale": o["scale"], "explore": o["explore"]})
+
     def build(model: Any) -> OracleChoice:
-        return OracleChoice(DecodeGenerator(LatentSpace(model, box), optimise=False,
-                                            neighbourhood=o["decodes"], neighbourhood_top=o["top"],
-                                            neighbourhood_scale=o["scale"], explore=o["explore"]),
-                            evaluator)
+        return OracleChoice(DecodeGenerator(LatentSpace(model, box), decode), evaluator)
     if not o["retrain_every"]:
         return build(vae)
-    return WeightedRetraining(build, vae, every=o["retrain_every"], k=o["retrain_k"],
-                              epochs=o["retrain_epochs"])
+    retrain = make_config(RetrainConfig, {"every": o["retrain_every"], "k": o["retrain_k"],
+                                          "epochs": o["retrain_epochs"]})
+    return WeightedRetraining(build, vae, retrain)
 
 
 def _run_one(job: tuple[str, int]) -> dict:

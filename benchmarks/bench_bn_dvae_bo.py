@@ -5,7 +5,7 @@ the grammar VAE's: a sparse GP (500 inducing points) starts from the latent mean
 training DAGs (here ``--initial`` 5,000 of the VAE's training set, drawn per seed; they are not
 counted as evaluations), then ``--rounds`` 10 rounds of ``--batch`` 50: fit the GP on every
 latent point so far (targets standardised), choose the batch greedily by expected improvement
-under the kriging believer in the box of those points (:func:`graphvae_nas.search.believer.
+under the kriging believer in the box of those points (:func:`graphvae_nas.experiments.believer.
 believer_batch`: a uniform grid of 10,000, then L-BFGS-B), decode each point as the most frequent
 of ``--decode-attempts`` stochastic decodes, score the decodes, and add (point, score). Each of
 the 500 decodes counts as an evaluation, repeats included, as in D-VAE.
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
-from graphvae_nas.search.runs_file import (  # noqa: E402
+from graphvae_nas.experiments.runs_file import (  # noqa: E402
     RunsFile,
     run_jobs,
     stopped_run,
@@ -58,7 +58,7 @@ def run_seed(seed: int, model, training: list, evaluator: BNScoreEvaluator,
     """One run of the protocol (module docstring); the record ``bench_bn_search`` reads."""
     import torch
 
-    from graphvae_nas.search.believer import believer_batch
+    from graphvae_nas.experiments.believer import believer_batch
     from graphvae_nas.search.latent import LatentSpace
     from graphvae_nas.surrogates.gp import fit_hyperparameters, make_gp
 

@@ -17,13 +17,14 @@ budget, how many runs reached the exact optimum's score (``bn exact``: -11107.29
 its equivalence class; compared to 1e-6), the median evaluations to it (runs that never reach
 it count as infinite), and the search overhead per proposal.
 
-``--options`` are set on top of each strategy's generic defaults; the bn space's own defaults
-for ``bo`` and ``bo-structure`` (:data:`graphvae_nas.spaces.bn.STRATEGY_DEFAULTS`, what the
-command line uses) are added only with ``--space-defaults``, and then written out in the
-recorded options, so every recorded run names all the options it changed.
+``--options`` (nested by group, as ``--options`` of ``graphvae-nas search``) are set on top of
+each strategy's config defaults; a preset's values (``--preset bn``: the ``bn`` preset of
+:mod:`graphvae_nas.search.presets`, what the command line chooses for bn spaces) are added
+only when asked for, and then written out in the recorded options, so every recorded run names
+all the options it changed.
 
 Runs are appended to ``--runs`` as they finish, with the comparison's settings (data, budget,
-batch size, options, VAE; :class:`~graphvae_nas.search.runs_file.RunsFile`): a rerun skips the
+batch size, options, VAE; :class:`~graphvae_nas.experiments.runs_file.RunsFile`): a rerun skips the
 runs already there, so an interrupted comparison resumes, and a file written with other settings
 is refused. A run that fails is written too, marked partial with its error and the trials it
 finished, then the comparison stops; a rerun runs it again. ``--workers`` runs seeds in parallel
@@ -47,10 +48,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
-from graphvae_nas.search.compare import run_record, summarise  # noqa: E402
-from graphvae_nas.search.factory import needs_vae, space_defaults  # noqa: E402
+from graphvae_nas.experiments.compare import run_record, summarise  # noqa: E402
+from graphvae_nas.search.configs import merge  # noqa: E402
+from graphvae_nas.search.factory import needs_vae  # noqa: E402
+from graphvae_nas.search.presets import preset_names, preset_options  # noqa: E402
 from graphvae_nas.search.objectives import Objective  # noqa: E402
-from graphvae_nas.search.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
+from graphvae_nas.experiments.runs_file import RunsFile, read_runs, run_jobs, run_study  # noqa: E402
 from graphvae_nas.spaces import get_space  # noqa: E402
 
 POOL_NOTE = ("bo-pool: not possible; it chooses from a finite candidate pool, and the "
@@ -101,8 +104,7 @@ def _run_one(job: tuple[str, int]) -> dict:
     space, evaluator = _STATE["space"], _STATE["evaluator"]
     model, model_name, candidates = _STATE["vae"] if needs_vae(name) else (None, "", None)
     strategy = make_strategy(name, model=model, model_name=model_name, candidates=candidates,
-                             space=space, use_space_defaults=False,
-                             **settings["options"].get(name, {}))
+                             space=space, preset=None, options=settings["options"].get(name, {}))
     study = Study(space, strategy, evaluator, seed=seed, objectives=[Objective(evaluator.objective)])
     return run_study(study, settings["budget"], settings["batch_size"],
                      lambda done, seconds: run_record(done, name, seconds))
@@ -125,8 +127,8 @@ def round_times(names: list[str], space, evaluator, sizes: list[int], batch_size
         for name in names:
             model, model_name, candidates = vae if needs_vae(name) else (None, "", None)
             strategy = make_strategy(name, model=model, model_name=model_name,
-                                     candidates=candidates, space=space, use_space_defaults=False,
-                                     **options.get(name, {}))
+                                     candidates=candidates, space=space, preset=None,
+                                     options=options.get(name, {}))
             times = []
             for seed in range(3):
                 start = time.perf_counter()
@@ -167,10 +169,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--model", help="bn VAE for bo (default: the space's cached default VAE)")
     parser.add_argument("--options", default="{}",
-                        help='JSON {"strategy": {option: value}} of strategy options')
-    parser.add_argument("--space-defaults", action="store_true",
-                        help="start each strategy's options from the bn space's defaults "
-                             "(as the command line does), written into the recorded options")
+                        help='JSON {"strategy": {option: value}} of strategy options, nested by '
+                             'group, e.g. {"bo": {"gp": {"kernel": "isotropic"}}}')
+    parser.add_argument("--preset", choices=preset_names(),
+                        help="start each strategy's options from this preset (the command line "
+                             "chooses bn for bn spaces), written into the recorded options")
     parser.add_argument("--runs", type=Path, nargs="+", default=[Path("runs/bn_search.jsonl")],
                         help="JSON lines of runs (recorded in and resumed from: the first file; "
                              "with --summarise all are read, a (strategy, seed) kept once)")
@@ -193,9 +196,9 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     names = args.strategies.split(",")
     options = json.loads(args.options)
-    if args.space_defaults:
+    if args.preset:
         for name in names:
-            resolved = {**space_defaults(name, space), **options.get(name, {})}
+            resolved = merge(preset_options(args.preset, name), options.get(name, {}))
             if resolved:
                 options[name] = resolved
     if not args.summarise:

@@ -18,7 +18,7 @@ among them (against the best candidate of all).
 
 Reported per decode scale (``--decode-scales``): what decode mode's neighbourhood offers near
 the same structures. 1,000 latent points drawn around the latent means of the 5 best (Gaussian,
-std = scale x the latent box, as ``neighbourhood_scale``), one stochastic decode each: the
+std = scale x the latent box, as ``decode.scale``), one stochastic decode each: the
 centres' mean arc count, the share of decodes that are their centre, their mean distance from
 it (arc slots that differ; a reversed arc counts twice), the distinct unevaluated decodes, how
 many of them are one-arc moves of the ``--top`` best, how many beat the history's best, and

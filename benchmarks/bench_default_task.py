@@ -67,7 +67,7 @@ def run_one(job: tuple[str, int, list[str], str]) -> dict[str, Any]:
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures the module docstring promises."""
-    from graphvae_nas.search.curves import best_by_objective, random_init_length
+    from graphvae_nas.experiments.curves import best_by_objective, random_init_length
 
     out: dict[str, Any] = {"strategies": {}}
     by_seed: dict[int, dict[str, float]] = {}
@@ -115,7 +115,7 @@ def main() -> None:
     scratch = tempfile.mkdtemp(prefix="bench_default_task_")
     if args.smoke:
         seeds, vae_epochs, cache = min(seeds, 2), 1, str(Path(scratch) / "cache")
-        extra = SMOKE_SEARCH + ["--bo-options", SMOKE_BO] + extra
+        extra = SMOKE_SEARCH + ["--options", SMOKE_BO] + extra
     _init_worker(cache, vae_epochs)
     import torch
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from graphvae_nas.datasets import load_dataset
 from graphvae_nas.evaluation import TabularEvaluator
 from graphvae_nas.search import History, make_strategy
-from graphvae_nas.search.compare import ComparisonSpec, run_comparison, summarise
+from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison, summarise
 from graphvae_nas.vae.persistence import load_model
 
 
@@ -76,12 +76,8 @@ def round_at_150_pareto(dataset, model_path: str, batch: int, names,
 
 
 def pareto_main(args, dataset, model: str) -> None:
-    from graphvae_nas.search.pareto_compare import (
-        ParetoSpec,
-        run_pareto_comparison,
-        summarise_pareto,
-        true_fronts,
-    )
+    from graphvae_nas.experiments.nb201 import REFERENCE_POINTS
+    from graphvae_nas.experiments.pareto_summary import summarise_pareto, true_fronts
 
     names = args.strategies.split(",")
     result: dict = {"round_at_150_observations": round_at_150_pareto(
@@ -91,13 +87,13 @@ def pareto_main(args, dataset, model: str) -> None:
         return
     budgets = [b for b in (50, 100, 150) if b <= args.budget] or [args.budget]
     for latency in ("hw_edgegpu_latency", "hw_pixel3_latency"):
-        spec = ParetoSpec(args.dataset, names, ("cifar10_valid:max", f"{latency}:min"),
-                          seeds=args.seeds, budget=args.budget, batch_size=args.batch_size,
-                          model=model)
+        spec = ComparisonSpec(args.dataset, names, ("cifar10_valid:max", f"{latency}:min"),
+                              report="cifar10_test", seeds=args.seeds, budget=args.budget,
+                              batch_size=args.batch_size, model=model)
         start = time.perf_counter()
         runs_path = None if args.runs is None else f"{args.runs}.{latency}.jsonl"
-        runs = run_pareto_comparison(spec, workers=args.workers, runs_path=runs_path)
-        truth = true_fronts(dataset, spec)
+        runs = run_comparison(spec, workers=args.workers, runs_path=runs_path)
+        truth = true_fronts(dataset, spec, known=REFERENCE_POINTS)
         result[latency] = {"wall_s": time.perf_counter() - start, "reference": truth.reference,
                            "true_hypervolume": truth.hypervolume,
                            "table": summarise_pareto(runs, budgets, truth)}
@@ -107,8 +103,8 @@ def pareto_main(args, dataset, model: str) -> None:
 
 def summarise_recorded(args, dataset, spec: ComparisonSpec) -> None:
     """The table of the runs recorded in ``--runs``, over the seeds every strategy finished."""
-    from graphvae_nas.search.runs_file import RunsFile
-    from graphvae_nas.search.compare import comparison_settings
+    from graphvae_nas.experiments.runs_file import RunsFile
+    from graphvae_nas.experiments.compare import comparison_settings
 
     if args.runs is None:
         raise SystemExit("--summarise-only needs --runs FILE")
@@ -157,8 +153,9 @@ def main() -> None:
         pareto_main(args, dataset, model)
         return
     names = args.strategies.split(",")
-    spec = ComparisonSpec(args.dataset, names, seeds=args.seeds, budget=args.budget,
-                          batch_size=args.batch_size, model=model)
+    spec = ComparisonSpec(args.dataset, names, ["cifar10_valid"], report="cifar10_test",
+                          seeds=args.seeds, budget=args.budget, batch_size=args.batch_size,
+                          model=model)
     if args.summarise_only:
         summarise_recorded(args, dataset, spec)
         return

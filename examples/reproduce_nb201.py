@@ -10,7 +10,7 @@ CIFAR-100 / ImageNet16-120 columns work the same way
 
     python examples/reproduce_nb201.py --dataset nb201.jsonl [--model nb201_vae.pt]
         [--seeds 100] [--strategies random,evolution,local,bo,bo-pool] [--workers 2] [--out runs/nb201]
-        [--bo-options '{"trust_region": 0.4}']
+        [--options '{"bo": {"acquisition": {"name": "ucb"}}}']
 
 ``nb201.jsonl``: see examples/build_nb201_dataset.py. Without --model the BO strategies use the
 library's default NB201 VAE (trained once on all 15,625 cells, about 96 s with one thread
@@ -25,8 +25,9 @@ import os
 import time
 from pathlib import Path
 
-from graphvae_nas.search.compare import ComparisonSpec, run_comparison, summarise
-from graphvae_nas.search.curves import comparison_curves
+from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison, summarise
+from graphvae_nas.experiments.curves import comparison_curves
+from graphvae_nas.search.factory import needs_vae
 
 
 def main() -> None:
@@ -39,7 +40,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5)
     parser.add_argument("--objective", default="cifar10_valid")
     parser.add_argument("--report", default="cifar10_test")
-    parser.add_argument("--bo-options", default="{}", help="JSON options of the bo strategies (graphvae_nas.search.configs)")
+    parser.add_argument("--options", default="{}",
+                        help='JSON {"strategy": {option: value}} of strategy options, nested by '
+                             'group (graphvae-nas search --list-options)')
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path("runs/nb201"))
     args = parser.parse_args()
@@ -51,13 +54,13 @@ def main() -> None:
     strategies = [s for s in args.strategies.split(",") if s]
     dataset = load_dataset(args.dataset, verify=False)
     model = args.model
-    if model is None and any(s.startswith("bo") for s in strategies):
+    if model is None and any(needs_vae(s) for s in strategies):
         from graphvae_nas.vae.default_model import default_model
 
         model = str(default_model(dataset.space)[2])
-    spec = ComparisonSpec(args.dataset, strategies, seeds=args.seeds, budget=max(budgets),
-                          batch_size=args.batch_size, objective=args.objective, report=args.report,
-                          model=model, bo_options=json.loads(args.bo_options))
+    spec = ComparisonSpec(args.dataset, strategies, [args.objective], report=args.report,
+                          seeds=args.seeds, budget=max(budgets), batch_size=args.batch_size,
+                          model=model, options=json.loads(args.options))
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     # every finished run lands in runs.jsonl at once; rerunning with the same --out resumes
@@ -67,7 +70,7 @@ def main() -> None:
     table = summarise(runs, budgets, optimum)
 
     print(f"\n{args.seeds} seeds, search by {args.objective}, report {args.report} "
-          f"(optimum {args.objective} {optimum}); bo options {spec.bo_options}")
+          f"(optimum {args.objective} {optimum}); options {spec.options}")
     header = "".join(f"{'@' + str(b):>18s}" for b in budgets)
     print(f"{'strategy':12s}{header}{'median q to opt (found)':>22s}{'overhead s/q':>14s}")
     for name, row in table.items():
@@ -77,7 +80,7 @@ def main() -> None:
     print(f"wall time {wall / 60:.1f} min with {args.workers} workers")
     (args.out / "results.json").write_text(json.dumps(
         {"table": table, "wall_s": wall, "seeds": args.seeds, "objective": args.objective,
-         "report": args.report, "optimum": optimum, "bo_options": spec.bo_options, "model": model},
+         "report": args.report, "optimum": optimum, "options": spec.options, "model": model},
         indent=2))
     try:
         from graphvae_nas.viz import plot_curves

@@ -47,29 +47,31 @@ def main() -> None:
     args = parser.parse_args()
 
     from graphvae_nas.datasets import load_dataset
-    from graphvae_nas.search.runs_file import RunsFile
-    from graphvae_nas.search.pareto_compare import (
-        ParetoSpec,
-        pareto_settings,
-        run_pareto_comparison,
-        summarise_pareto,
-        true_fronts,
+    from graphvae_nas.experiments.runs_file import RunsFile
+    from graphvae_nas.experiments.compare import (
+        ComparisonSpec,
+        comparison_settings,
+        run_comparison,
     )
+    from graphvae_nas.experiments.nb201 import REFERENCE_POINTS
+    from graphvae_nas.experiments.pareto_summary import summarise_pareto, true_fronts
+    from graphvae_nas.search.factory import needs_vae
 
     budgets = [int(b) for b in args.budgets.split(",")]
     strategies = [s for s in args.strategies.split(",") if s]
     dataset = load_dataset(args.dataset, verify=False)
     model = args.model
-    if model is None and any(s.startswith("bo") for s in strategies):
+    if model is None and any(needs_vae(s) for s in strategies):
         from graphvae_nas.vae.default_model import default_model, default_model_path
 
         model = str(default_model_path(dataset.space) if args.summarise_only
                     else default_model(dataset.space, progress=False)[2])
     results = {}
     for pair in [p for p in args.pairs.split(",") if p]:
-        spec = ParetoSpec(args.dataset, strategies, (f"{args.accuracy}:max", f"{PAIRS[pair]}:min"),
-                          report=args.report, seeds=args.seeds, first_seed=args.first_seed,
-                          budget=max(budgets), batch_size=args.batch_size, model=model)
+        spec = ComparisonSpec(args.dataset, strategies,
+                              (f"{args.accuracy}:max", f"{PAIRS[pair]}:min"), report=args.report,
+                              seeds=args.seeds, first_seed=args.first_seed,
+                              budget=max(budgets), batch_size=args.batch_size, model=model)
         folder = args.out / pair
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "runs.jsonl"
@@ -80,12 +82,11 @@ def main() -> None:
                   f"({time.perf_counter() - start:.0f} s so far)", flush=True)
 
         if args.summarise_only:
-            recorded = RunsFile(path, pareto_settings(spec)).load()
+            recorded = RunsFile(path, comparison_settings(spec)).load()
             runs = [r for key, r in recorded.items() if key[0] in strategies]
         else:
-            runs = run_pareto_comparison(spec, workers=args.workers, runs_path=path,
-                                         on_run=progress)
-        truth = true_fronts(dataset, spec)
+            runs = run_comparison(spec, workers=args.workers, runs_path=path, on_run=progress)
+        truth = true_fronts(dataset, spec, known=REFERENCE_POINTS)
         table = summarise_pareto(runs, budgets, truth)
         results[pair] = {"objectives": list(spec.objectives), "report": args.report,
                          "reference": truth.reference, "report_reference": truth.report_reference,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from graphvae_nas.graph import Architecture
-    from graphvae_nas.search.curves import Curve
+    from graphvae_nas.experiments.curves import Curve
     from graphvae_nas.spaces import SearchSpace
 
 IO_COLOURS = {"input": "#e8e8e8", "output": "#4d4d4d"}
@@ -281,7 +281,7 @@ def plot_curves(panels: Mapping[str, Mapping[str, Curve]], path: str | os.PathLi
     """Search curves, one panel per key of ``panels`` (its y-axis label, units included), one line
     per strategy in a panel (the mean over runs, with a band of one standard deviation when
     there are several runs), a dotted vertical line where random initialisation ends. The values
-    are plotted as given: see :mod:`graphvae_nas.search.curves` for what a table reports.
+    are plotted as given: see :mod:`graphvae_nas.experiments.curves` for what a table reports.
     Saved as PNG (150 dpi); returns the figure."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from graphvae_nas.search.believer import believer_batch
+from graphvae_nas.experiments.believer import believer_batch
 from graphvae_nas.surrogates.gp import fit_gp, make_gp
 
 BOUNDS = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
@@ -81,7 +81,7 @@ def test_sparse_gp_batches() -> None:
 def test_believed_points_keep_the_posterior_mean() -> None:
     """Adding a point at its own posterior mean (through BoTorch's default outcome transform)
     leaves the mean unchanged: the believer only shrinks the variance."""
-    from graphvae_nas.search.believer import _believed_target
+    from graphvae_nas.experiments.believer import _believed_target
 
     x, y = _data(25)
     model = fit_gp(x, y, inducing_points=None, max_iter=50)

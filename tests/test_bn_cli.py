@@ -161,9 +161,10 @@ def test_search_bo_trains_and_caches_the_bn_default_vae(tmp_path, capsys, monkey
 
     monkeypatch.setitem(default_model.SPACE_TRAINING, "bn",
                         {"epochs": 1, "sample_size": 300, "sampler": {"arc_prob": 0.25}})
-    options = '{"n_init": 6, "explore": 40, "neighbourhood": 40, "raw_samples": 16, "num_restarts": 1}'
+    options = ('{"n_init": 6, "decode": {"explore": 40, "neighbourhood": 40}, '
+               '"optimise": {"raw_samples": 16, "restarts": 1}}')
     args = ["search", "--space", f"bn:data={ASIA_FILE}", "--score", "bdeu", "--strategy", "bo",
-            "--budget", "10", "--batch-size", "4", "--bo-options", options]
+            "--budget", "10", "--batch-size", "4", "--options", options]
     rc, _, err = run(capsys, *args, "--out", tmp_path / "a")
     assert rc == 0, err
     [model] = private_vae_cache.glob("vae-bn-*.pt")
@@ -175,9 +176,11 @@ def test_search_bo_trains_and_caches_the_bn_default_vae(tmp_path, capsys, monkey
     assert len(trials) == 10 and all(r["failure"] is None for r in trials)   # every decode a valid BN
     assert sum(r["tag"] != "random-init" for r in trials) == 4
     header = json.loads((tmp_path / "a" / "study.jsonl").read_text().splitlines()[0])
-    assert header["strategy"]["explore"] == 40                         # as given
-    assert header["strategy"]["neighbourhood_scale"] == 0.02           # the bn space's default
-    assert header["strategy"]["retrain_every"] == 50
+    assert header["strategy"]["decode"]["explore"] == 40               # as given
+    assert header["strategy"]["decode"]["scale"] == 0.02               # the bn preset's
+    assert header["strategy"]["retrain"]["every"] == 50 and header["strategy"]["preset"] == "bn"
+    assert summary["preset"] == "bn"
+    assert "options of bo: preset bn; " in err and "retrain.every=50" in err   # echoed at start
     assert "training the default VAE of bn" in err
     rc, _, err = run(capsys, *args, "--out", tmp_path / "b")
     assert rc == 0 and "training the default VAE" not in err

@@ -59,6 +59,15 @@ def test_search_errors(table_file, tmp_path, capsys) -> None:
     assert rc == 2 and "more than once" in err
     rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo", "--bo-options", "{bad")
     assert rc == 2 and "--bo-options is not valid JSON" in err
+    rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo", "--options", "[1]")
+    assert rc == 2 and "--options must be a JSON object" in err
+    rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo", "--options",
+                     '{"gp": {"kernal": "ard"}}')
+    assert rc == 2 and "unknown option(s) gp.kernal" in err and "known: gp.kernel" in err
+    assert not (tmp_path / "r").exists()    # options are checked before anything is written
+    rc, _, err = run(capsys, *base, "--objective", "score", "--strategy", "bo", "--options", "{}",
+                     "--bo-options", "{}")
+    assert rc == 2 and "not both" in err
     rc, _, err = run(capsys, "search", "--dataset", table_file, "--objective", "score", "--strategy",
                      "random", "--budget", "5000", "--out", tmp_path / "big")
     assert rc == 2 and "larger than the space" in err
@@ -141,9 +150,10 @@ def test_table_search_with_bo_uses_the_default_vae(strategy, table_file, tmp_pat
     monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
     out = tmp_path / "run"
     rc, stdout, err = run(capsys, "search", "--dataset", table_file, "--objective", "score",
-                          "--strategy", strategy, "--budget", "12", "--out", out, "--bo-options",
-                          '{"n_init": 8, "explore": 50, "neighbourhood": 50, "raw_samples": 32, '
-                          '"num_restarts": 2}' if strategy == "bo" else '{"n_init": 8}')
+                          "--strategy", strategy, "--budget", "12", "--out", out, "--options",
+                          '{"n_init": 8, "decode": {"explore": 50, "neighbourhood": 50}, '
+                          '"optimise": {"raw_samples": 32, "restarts": 2}}' if strategy == "bo"
+                          else '{"n_init": 8}')
     assert rc == 0, err
     [model] = cache.glob("vae-enas-*.pt")
     summary = json.loads((out / "summary.json").read_text())
@@ -164,7 +174,25 @@ def test_search_with_bananas_and_strategy_options(table_file, tmp_path, capsys) 
     assert rc == 0, err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["trials"] == 14 and summary["strategy"]["name"] == "bananas"
-    assert summary["strategy"]["members"] == 2 and summary["strategy"]["acquisition"] == "qlognei"
+    assert summary["strategy"]["gnn"]["members"] == 2
+    assert summary["strategy"]["acquisition"]["name"] == "qlognei"
+    assert "--bo-options is deprecated: use --options" in err      # flat 0.1 names still read
+    assert "options of bananas: preset none; n_init=6, gnn.members=2" in err
     rc, _, err = run(capsys, "search", "--dataset", table_file, "--objective", "score", "--strategy",
                      "evolution", "--bo-options", '{"population": 3}', "--out", tmp_path / "e")
     assert rc == 2 and "unknown option(s) population of strategy 'evolution'" in err
+
+
+def test_list_options_prints_the_reference(capsys) -> None:
+    """--list-options: every option with its type, default and meaning; for one strategy also
+    its presets; --markdown prints docs/strategies.md."""
+    rc, out, _ = run(capsys, "search", "--list-options", "bo-structure")
+    assert rc == 0
+    assert 'gp.kernel (str, default "ard"): ard (a lengthscale per input)' in out
+    assert 'preset bn: {"decode": {"scale": 0.02' in out and "optimise." not in out
+    rc, out, _ = run(capsys, "search", "--list-options")
+    assert rc == 0 and "(bo, bo-pool, bananas, bo-gnn, bo-structure)" in out
+    rc, _, err = run(capsys, "search", "--list-options", "nope")
+    assert rc == 2 and "unknown strategy 'nope'" in err
+    rc, out, _ = run(capsys, "search", "--list-options", "--markdown")
+    assert rc == 0 and out.startswith("# Strategies and their options")

@@ -1,4 +1,4 @@
-"""Search curves show what the tables report (graphvae_nas.search.curves, viz.plot_curves)."""
+"""Search curves show what the tables report (graphvae_nas.experiments.curves, viz.plot_curves)."""
 from __future__ import annotations
 
 import math
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from graphvae_nas.search.compare import best_report_at, summarise
-from graphvae_nas.search.curves import (
+from graphvae_nas.experiments.compare import best_report_at, summarise
+from graphvae_nas.experiments.curves import (
     best_by_objective,
     comparison_curves,
     random_init_length,

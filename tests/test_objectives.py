@@ -313,8 +313,8 @@ MO_STRATEGIES = {
     "evolution": "RegularizedEvolution(8, 3)",
     "nsga2": "NSGA2Evolution(8)",
     # qLogNEHVI on a small GNN ensemble: the surrogate path with two objectives
-    "bananas": "make_strategy('bananas', space=table.space, n_init=8, members=2, epochs=15, "
-               "mutations=40, mutation_top=4)",
+    "bananas": "make_strategy('bananas', space=table.space, n_init=8, "
+               "gnn=dict(members=2, epochs=15), mutate=dict(count=40, top=4))",
 }
 
 
@@ -338,7 +338,7 @@ def test_two_objective_study_killed_then_resumed_gives_the_uninterrupted_run(nam
 
 
 def test_comparison_honours_a_min_objective() -> None:
-    from graphvae_nas.search.compare import best_report_at, queries_to_optimum
+    from graphvae_nas.experiments.compare import best_report_at, queries_to_optimum
 
     run = {"direction": "min", "objective": [5.0, 3.0, None, 1.0], "report": [50.0, 30.0, None, 10.0]}
     assert best_report_at(run, 2) == 30.0 and best_report_at(run, 4) == 10.0
@@ -359,5 +359,5 @@ def test_pareto_front_without_botorch_says_what_to_install(table, monkeypatch) -
     study = Study(table.space, RandomSearch(), TabularEvaluator(table, "score"), seed=0)
     study.optimize(3)
     monkeypatch.setitem(sys.modules, "botorch.utils.multi_objective.pareto", None)  # not importable
-    with pytest.raises(GraphVAENASError, match=r"needs BoTorch: pip install 'graphvae_nas\[bo\]'"):
+    with pytest.raises(GraphVAENASError, match=r"need BoTorch: pip install 'graphvae_nas\[bo\]'"):
         study.pareto_front()

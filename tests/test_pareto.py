@@ -22,8 +22,8 @@ from graphvae_nas.search.strategies import NSGA2Evolution
 
 botorch = pytest.importorskip("botorch")
 
+from graphvae_nas.experiments.nb201 import REFERENCE_POINTS  # noqa: E402
 from graphvae_nas.search.pareto import (  # noqa: E402
-    REFERENCE_POINTS,
     crowding_distances,
     front_hypervolume,
     hypervolume,
@@ -84,13 +84,17 @@ def test_raw_fronts_respect_directions() -> None:
 
 
 def test_fixed_reference_points_are_documented_per_pair() -> None:
+    """NAS-Bench-201's fixed points live with the experiments and are passed in."""
     pair = as_objectives(["cifar10_valid:max", "hw_edgegpu_latency:min"])
-    ref = reference_point(pair, [{"cifar10_valid": 50.0, "hw_edgegpu_latency": 3.0}])
+    ref = reference_point(pair, [{"cifar10_valid": 50.0, "hw_edgegpu_latency": 3.0}],
+                          known=REFERENCE_POINTS)
     assert ref.source == "fixed" and ref.values == {"cifar10_valid": 10.0, "hw_edgegpu_latency": 12.0}
     assert ref.oriented(pair) == [10.0, -12.0]
     assert frozenset({"cifar10_test", "hw_pixel3_latency"}) in REFERENCE_POINTS
     with pytest.raises(GraphVAENASError, match="no fixed reference point"):
-        reference_point(as_objectives(["a:max", "b:min"]))
+        reference_point(as_objectives(["a:max", "b:min"]), known=REFERENCE_POINTS)
+    assert reference_point(pair, [{"cifar10_valid": 50.0, "hw_edgegpu_latency": 3.0}]
+                           ).source == "observed"   # the library itself knows no benchmark
 
 
 def test_hardware_minus_one_marks_a_missing_value() -> None:
@@ -147,8 +151,8 @@ def test_the_factory_gives_qlognehvi_for_several_objectives() -> None:
 
 # ------------------------------------------------------------------ strategies
 def small_bananas(table):
-    return make_strategy("bananas", space=table.space, n_init=8, members=2, epochs=15,
-                         mutations=40, mutation_top=4)
+    return make_strategy("bananas", space=table.space, n_init=8,
+                         gnn={"members": 2, "epochs": 15}, mutate={"count": 40, "top": 4})
 
 
 MO_STRATEGIES = {
@@ -220,7 +224,8 @@ def test_nsga2_options_are_checked() -> None:
 
 # ------------------------------------------------------------------ comparison and CLI
 def test_pareto_comparison_ratios(table, tmp_path) -> None:
-    from graphvae_nas.search.pareto_compare import ParetoSpec, ratios_at, true_fronts
+    from graphvae_nas.experiments.compare import ComparisonSpec
+    from graphvae_nas.experiments.pareto_summary import ratios_at, true_fronts
 
     path = tmp_path / "t.jsonl"
     base = table
@@ -229,26 +234,21 @@ def test_pareto_comparison_ratios(table, tmp_path) -> None:
         base.space, base.archs, {**{k: v.tolist() for k, v in base.metrics.items()},
                                  "score_copy": base.metrics["score"].tolist()})
     save_dataset(with_report, path)
-    spec = ParetoSpec(str(path), ["random"], OBJECTIVES, report="score_copy")
-    import graphvae_nas.search.pareto as pareto
-
-    pair = frozenset({"score", "latency"})
-    refs = {pair: {"score": 0.0, "latency": 40.0},
+    spec = ComparisonSpec(str(path), ["random"], OBJECTIVES, report="score_copy")
+    refs = {frozenset({"score", "latency"}): {"score": 0.0, "latency": 40.0},
             frozenset({"score_copy", "latency"}): {"score_copy": 0.0, "latency": 40.0}}
-    original = dict(pareto.REFERENCE_POINTS)
-    pareto.REFERENCE_POINTS.update(refs)
-    try:
-        truth = true_fronts(with_report, spec)
-        front_values = [v for _, v in truth.front]
-        perfect = {"values": front_values,
-                   "report": [v["score"] for v in front_values]}
-        assert ratios_at(perfect, len(front_values), truth) == pytest.approx((1.0, 1.0))
-        half = {"values": front_values[:1], "report": [front_values[0]["score"]]}
-        hv, rep = ratios_at(half, 1, truth)
-        assert 0 < hv < 1 and hv == pytest.approx(rep)
-    finally:
-        pareto.REFERENCE_POINTS.clear()
-        pareto.REFERENCE_POINTS.update(original)
+    truth = true_fronts(with_report, spec, known=refs)
+    assert truth.reference == {"score": 0.0, "latency": 40.0}
+    front_values = [v for _, v in truth.front]
+    perfect = {"values": front_values,
+               "report": [v["score"] for v in front_values]}
+    assert ratios_at(perfect, len(front_values), truth) == pytest.approx((1.0, 1.0))
+    half = {"values": front_values[:1], "report": [front_values[0]["score"]]}
+    hv, rep = ratios_at(half, 1, truth)
+    assert 0 < hv < 1 and hv == pytest.approx(rep)
+    observed = true_fronts(with_report, spec)      # no fixed point: the table's worst values
+    latencies = [v for v in with_report.metrics["latency"].tolist() if v == v]    # not NaN
+    assert observed.reference["latency"] == max(latencies)
 
 
 def test_data_pareto_prints_the_exact_front(table, tmp_path, capsys) -> None:
@@ -299,18 +299,18 @@ def test_training_search_with_accuracy_and_parameter_count(tmp_path, capsys, mon
 def test_pareto_comparison_records_runs_and_resumes(table, tmp_path) -> None:
     """``runs_path``: finished runs are recorded with their settings; a rerun with more seeds
     runs only the new ones and returns all of them seed by seed."""
-    from graphvae_nas.search.pareto_compare import ParetoSpec, run_pareto_comparison
+    from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison
 
     path = tmp_path / "t.jsonl"
     save_dataset(table, path)
     runs_file = tmp_path / "runs.jsonl"
-    spec = ParetoSpec(str(path), ["random"], OBJECTIVES, report="score", seeds=1, budget=6,
-                      batch_size=3)
+    spec = ComparisonSpec(str(path), ["random"], OBJECTIVES, report="score", seeds=1, budget=6,
+                          batch_size=3)
     seen: list = []
-    first = run_pareto_comparison(spec, runs_path=runs_file, on_run=seen.append)
+    first = run_comparison(spec, runs_path=runs_file, on_run=seen.append)
     assert [(r["strategy"], r["seed"]) for r in first] == [("random", 0)] and len(seen) == 1
     spec.seeds = 2
-    again = run_pareto_comparison(spec, runs_path=runs_file, on_run=seen.append)
+    again = run_comparison(spec, runs_path=runs_file, on_run=seen.append)
     assert [(r["strategy"], r["seed"]) for r in again] == [("random", 0), ("random", 1)]
     assert len(seen) == 2 and again[0]["values"] == first[0]["values"]   # seed 0 read back
     assert len(runs_file.read_text().splitlines()) == 2

@@ -1,4 +1,4 @@
-"""The README's "Python API" example runs as printed (a custom dag space, trained on digits)."""
+"""The Python API docs' example runs as printed (a custom dag space, trained on digits)."""
 from __future__ import annotations
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 from graphvae_nas.networks import unregister_op
 from graphvae_nas.threads import cpu_threads
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "python-api.md"
 
 
 def _python_blocks(section: str) -> list[str]:
@@ -22,7 +22,7 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys) -> None:
     namespace: dict = {}
     try:
         with cpu_threads(1):
-            exec(compile(_python_blocks("Python API")[0], "README.md", "exec"), namespace)
+            exec(compile(_python_blocks("Search your own space")[0], "docs/python-api.md", "exec"), namespace)
     finally:
         unregister_op("conv")
         unregister_op("pool")
@@ -41,7 +41,7 @@ def test_readme_latent_bo_snippet_runs(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(default_model, "SAMPLE_SIZE", 200)
     monkeypatch.setitem(default_model.DEFAULT_TRAINING, "epochs", 1)
     namespace: dict = {"space": get_space("dag", ops=("conv", "pool"), max_nodes=6)}
-    exec(compile(_python_blocks("Python API")[1], "README.md", "exec"), namespace)
+    exec(compile(_python_blocks("Search your own space")[1], "docs/python-api.md", "exec"), namespace)
     from graphvae_nas.search import SurrogateStrategy
 
     strategy = namespace["strategy"]

@@ -1,4 +1,4 @@
-"""The README's "Extending graphvae_nas" example runs as printed."""
+"""The extending docs' example runs as printed."""
 from __future__ import annotations
 
 import re
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
 
 def extending_example() -> str:
     text = README.read_text()
-    section = text.split("## Extending graphvae_nas", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## A new strategy", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 1, "the section holds exactly one Python example"
     return blocks[0]

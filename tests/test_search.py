@@ -260,22 +260,23 @@ def small_vae(table):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,options", [("bo", {}), ("bo-pool", {}),
-                                          ("bo", {"acquisition": "qlogei"}),
-                                          ("bo", {"acquisition": "ucb", "trust_region": 0.3,
-                                                  "sequential": True}),
-                                          ("bo", {"neighbourhood": 0, "explore": 0}),
-                                          ("bo", {"neighbourhood": 200, "explore": 0,
-                                                  "pool_shortlist": 7}),
-                                          ("bo-pool", {"pool_shortlist": 7})])
+@pytest.mark.parametrize("name,options", [
+    ("bo", {}), ("bo-pool", {}),
+    ("bo", {"acquisition": {"name": "qlogei"}}),
+    ("bo", {"acquisition": {"name": "ucb", "ucb_beta": 1.0}}),
+    ("bo", {"decode": {"neighbourhood": 0, "explore": 0}}),
+    ("bo", {"decode": {"neighbourhood": 200, "explore": 0}, "acquisition": {"shortlist": 7}}),
+    ("bo-pool", {"acquisition": {"shortlist": 7}})])
 def test_latent_bo_proposes_only_valid_unseen_architectures(name, options, table, small_vae) -> None:
     pytest.importorskip("botorch")
+    from graphvae_nas.search.configs import merge
+
     evaluator = TabularEvaluator(table, "score")
-    small = {"samples": 5, "num_restarts": 2, "raw_samples": 32} if name == "bo" else {}
+    small = {"optimise": {"decodes": 5, "restarts": 2, "raw_samples": 32}} if name == "bo" else {}
 
     def run():
         strategy = make_strategy(name, model=small_vae, candidates=table.archs, n_init=8,
-                                 **small, **options)
+                                 options=merge(small, options))
         study = Study(table.space, strategy, evaluator, seed=3)
         study.optimize(24, batch_size=4)
         return study, strategy
@@ -306,10 +307,11 @@ def test_rank_weights_follow_tripp_et_al() -> None:
 def test_weighted_retraining_refuses_several_objectives_before_any_evaluation(table) -> None:
     from graphvae_nas.search.objectives import Objective
     from graphvae_nas.search.strategies.base import History
+    from graphvae_nas.search.configs import RetrainConfig
     from graphvae_nas.search.strategies.retraining import WeightedRetraining
 
     inner = RandomSearch()
-    strategy = WeightedRetraining(lambda model: inner, model=None, every=5)
+    strategy = WeightedRetraining(lambda model: inner, None, RetrainConfig(every=5))
     history = History(table.space, objective_specs=(Objective("score"),
                                                     Objective("latency", "min")))
     with pytest.raises(GraphVAENASError, match="ranks one objective; this study has 2"):
@@ -320,23 +322,23 @@ def test_weighted_retraining_refuses_several_objectives_before_any_evaluation(ta
 
 def test_weighted_retraining_fine_tunes_a_copy_and_a_resumed_study_replays_it(
         tmp_path: Path, table, small_vae) -> None:
-    """retrain_every=6: fine-tuned after 6 and 12 evaluations (counted), on a copy (the
+    """retrain.every=6: fine-tuned after 6 and 12 evaluations (counted), on a copy (the
     caller's VAE keeps its weights); a study stopped after 9 evaluations and resumed replays
     the first fine-tuning and continues the uninterrupted run exactly."""
     pytest.importorskip("botorch")
     import torch
 
     evaluator = TabularEvaluator(table, "score")
-    options = {"n_init": 6, "samples": 2, "num_restarts": 1, "raw_samples": 16,
-               "neighbourhood": 40, "explore": 40, "retrain_every": 6, "retrain_samples": 40,
-               "retrain_k": 0.01}
+    options = {"n_init": 6, "optimise": {"decodes": 2, "restarts": 1, "raw_samples": 16},
+               "decode": {"neighbourhood": 40, "explore": 40},
+               "retrain": {"every": 6, "samples": 40, "k": 0.01}}
     before = {k: v.clone() for k, v in small_vae.state_dict().items()}
 
     def make():
-        return make_strategy("bo", model=small_vae, candidates=table.archs, **options)
+        return make_strategy("bo", model=small_vae, candidates=table.archs, options=options)
 
     strategy = make()
-    assert strategy.spec()["retrain_every"] == 6 and strategy.spec()["name"] == "bo"
+    assert strategy.spec()["retrain"]["every"] == 6 and strategy.spec()["name"] == "bo"
     straight = Study(table.space, strategy, evaluator, seed=1)
     straight.optimize(15, batch_size=3)
     assert strategy.counters["retrains"] == 2 and strategy.counters["decoded_candidates"] > 0
@@ -363,8 +365,9 @@ def test_decode_mode_chooses_among_decoded_candidates_by_acquisition(table, smal
     from graphvae_nas.search.strategies.surrogate import observations
 
     strategy = make_strategy("bo", model=small_vae, candidates=table.archs, n_init=8,
-                             neighbourhood=300, explore=300, num_restarts=2, raw_samples=32,
-                             acquisition="qlogei")
+                             decode={"neighbourhood": 300, "explore": 300},
+                             optimise={"restarts": 2, "raw_samples": 32},
+                             acquisition={"name": "qlogei"})
     study = Study(table.space, strategy, TabularEvaluator(table, "score"), seed=1)
     study.optimize(8)
     history = study.history
@@ -387,14 +390,23 @@ def test_decode_mode_chooses_among_decoded_candidates_by_acquisition(table, smal
 
 def test_latent_bo_rejects_bad_options(table, small_vae) -> None:
     pytest.importorskip("botorch")
-    with pytest.raises(GraphVAENASError, match="'explore'.*>= 0"):
-        make_strategy("bo", model=small_vae, candidates=table.archs, explore=-1)
-    with pytest.raises(GraphVAENASError, match="unknown option.*explor.*'bo'"):
-        make_strategy("bo", model=small_vae, candidates=table.archs, explor=10)
-    with pytest.raises(GraphVAENASError, match="unknown option.*explore.*'bo-pool'"):
-        make_strategy("bo-pool", model=small_vae, candidates=table.archs, explore=10)
-    with pytest.raises(GraphVAENASError, match="'rerank'.*no longer exists"):
-        make_strategy("bo", model=small_vae, candidates=table.archs, rerank=False)
+    with pytest.raises(GraphVAENASError, match="'decode.explore'.*>= 0"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, decode={"explore": -1})
+    with pytest.raises(GraphVAENASError, match=r"unknown option.*decode\.explor .*'bo'.*"
+                                               r"known: decode\.neighbourhood"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, decode={"explor": 10})
+    with pytest.raises(GraphVAENASError, match="unknown option.*decode.*'bo-pool'"):
+        make_strategy("bo-pool", model=small_vae, candidates=table.archs, decode={"explore": 10})
+    with pytest.raises(GraphVAENASError, match="'explore' is now 'decode.explore'"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, explore=10)
+    with pytest.raises(GraphVAENASError, match="'decode' of strategy 'bo': expected a JSON object"):
+        make_strategy("bo", model=small_vae, candidates=table.archs, decode=10)
+    with pytest.raises(GraphVAENASError, match="'decode.explore'.*neighbourhood.*both be 0"):
+        make_strategy("bo-gnn", model=small_vae, candidates=table.archs,
+                      decode={"explore": 0, "neighbourhood": 0})
+    for removed in ("rerank", "restart_after", "trust_region"):
+        with pytest.raises(GraphVAENASError, match=f"'{removed}'.*no longer exists"):
+            make_strategy("bo", model=small_vae, candidates=table.archs, **{removed: 1})
     with pytest.raises(GraphVAENASError, match="needs a trained VAE"):
         make_strategy("bo-gnn", candidates=table.archs)
 
@@ -413,27 +425,8 @@ def test_gaussian_copula_ranks_with_ties() -> None:
     assert torch.allclose(two[:, 0], expected) and torch.allclose(two[:, 1], -expected)
 
 
-def test_trust_region_box_is_centred_on_the_incumbent_and_clipped(table, small_vae) -> None:
-    pytest.importorskip("botorch")
-    import torch
-
-    from graphvae_nas.search.generators import DecodeGenerator
-    from graphvae_nas.search.latent import LatentSpace
-    from graphvae_nas.surrogates import LatentGP
-
-    latent = LatentSpace(small_vae, table.archs)
-    x = latent.means(table.archs[:12])
-    y = torch.arange(12, dtype=torch.float64).unsqueeze(-1)
-    gp = LatentGP(latent.means, latent.bounds).fit(table.archs[:12], y)
-    box = DecodeGenerator(latent, trust_region=0.5).search_box(gp, x[-1])
-    bounds = latent.bounds
-    assert (box[0] >= bounds[0]).all() and (box[1] <= bounds[1]).all()
-    assert ((box[0] <= x[-1]) & (x[-1] <= box[1])).all()
-    assert (box[1] - box[0]).sum() < (bounds[1] - bounds[0]).sum()
-
-
 def test_comparison_summary_on_hand_made_runs() -> None:
-    from graphvae_nas.search.compare import (
+    from graphvae_nas.experiments.compare import (
         best_report_at,
         queries_to_optimum,
         summarise,
@@ -464,13 +457,13 @@ def test_comparison_runs_file_resumes_and_refuses_other_settings(tmp_path) -> No
 
     from graphvae_nas.datasets import save_dataset
     from graphvae_nas.errors import DataFormatError
-    from graphvae_nas.search.compare import ComparisonSpec, run_comparison
+    from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison
 
     data = tmp_path / "t.jsonl"
     save_dataset(two_objective_table(), data)
     runs_file = tmp_path / "runs.jsonl"
-    spec = ComparisonSpec(str(data), ["random"], seeds=2, budget=6, batch_size=3,
-                          objective="score", report="neg")
+    spec = ComparisonSpec(str(data), ["random"], ["score"], report="neg", seeds=2, budget=6,
+                          batch_size=3)
     first = run_comparison(spec, runs_path=runs_file)
     assert [(r["strategy"], r["seed"]) for r in first] == [("random", 0), ("random", 1)]
     lines = runs_file.read_text().splitlines()
@@ -487,8 +480,8 @@ def test_comparison_runs_file_resumes_and_refuses_other_settings(tmp_path) -> No
     assert random_runs[seed_of_edited]["seconds"] == -1.0     # read back, not rerun
     assert [r["objective"] for r in random_runs] == [r["objective"] for r in first]
     assert len(runs_file.read_text().splitlines()) == 4    # partial record dropped, two added
-    other = ComparisonSpec(str(data), ["random"], seeds=2, budget=9, batch_size=3,
-                           objective="score", report="neg")
+    other = ComparisonSpec(str(data), ["random"], ["score"], report="neg", seeds=2, budget=9,
+                           batch_size=3)
     with pytest.raises(DataFormatError, match=r"runs\.jsonl:1: recorded with budget=6"):
         run_comparison(other, runs_path=runs_file)
 
@@ -496,7 +489,7 @@ def test_comparison_runs_file_resumes_and_refuses_other_settings(tmp_path) -> No
 def test_runs_file_keeps_runs_of_strategies_without_a_vae_when_only_the_model_differs(tmp_path) -> None:
     """Cheap strategies first (no VAE), latent BO later in the same file: the first runs are
     kept; a latent-BO run recorded with another VAE is still refused."""
-    from graphvae_nas.search.runs_file import RunsFile
+    from graphvae_nas.experiments.runs_file import RunsFile
 
     path = tmp_path / "runs.jsonl"
     without = RunsFile(path, {"budget": 6, "model": None})
@@ -529,7 +522,7 @@ class _FailsAfter:
 
 def _crashing_job(job: tuple[str, int]) -> dict:
     """A run_jobs job: seed 1 fails with its partial record, seed 3 fails plainly."""
-    from graphvae_nas.search.runs_file import RunInterrupted, partial_record
+    from graphvae_nas.experiments.runs_file import RunInterrupted, partial_record
 
     name, seed = job
     if seed == 1:
@@ -546,7 +539,7 @@ def _no_setup() -> None:
 
 def _cancelled_job(job: tuple[str, int]) -> dict:
     """A run_jobs job: seed 5 is stopped by Ctrl-C after two trials."""
-    from graphvae_nas.search.runs_file import RunCancelled, partial_record
+    from graphvae_nas.experiments.runs_file import RunCancelled, partial_record
 
     name, seed = job
     if seed == 5:
@@ -572,8 +565,8 @@ def test_a_run_stopped_by_ctrl_c_keeps_its_trials_and_stops_the_comparison(tmp_p
 
     from graphvae_nas.evaluation import TabularEvaluator
     from graphvae_nas.search import Study, make_strategy
-    from graphvae_nas.search.compare import run_record
-    from graphvae_nas.search.runs_file import RunCancelled, RunsFile, run_jobs, run_study
+    from graphvae_nas.experiments.compare import run_record
+    from graphvae_nas.experiments.runs_file import RunCancelled, RunsFile, run_jobs, run_study
 
     table = two_objective_table()
     study = Study(table.space, make_strategy("random"),
@@ -599,8 +592,8 @@ def test_a_failed_run_keeps_its_trials_as_a_partial_record() -> None:
 
     from graphvae_nas.evaluation import TabularEvaluator
     from graphvae_nas.search import Study, make_strategy
-    from graphvae_nas.search.compare import run_record
-    from graphvae_nas.search.runs_file import RunInterrupted, run_study
+    from graphvae_nas.experiments.compare import run_record
+    from graphvae_nas.experiments.runs_file import RunInterrupted, run_study
 
     table = two_objective_table()
     evaluator = _FailsAfter(TabularEvaluator(table, "score"), limit=7)
@@ -622,7 +615,7 @@ def test_run_jobs_records_partial_runs_and_reruns_them_on_resume(tmp_path) -> No
     """A failed job's partial record is written and its error raised; the jobs that finished
     are recorded; load() does not count the partial run as finished (load(partial=True) lists
     it), so a resumed comparison runs it again, and read_runs leaves it out of the table."""
-    from graphvae_nas.search.runs_file import RunInterrupted, RunsFile, read_runs, run_jobs
+    from graphvae_nas.experiments.runs_file import RunInterrupted, RunsFile, read_runs, run_jobs
 
     path = tmp_path / "runs.jsonl"
     record = RunsFile(path, {"budget": 2})
@@ -653,7 +646,7 @@ def test_run_jobs_refuses_a_runs_file_another_comparison_writes(tmp_path) -> Non
     import os
 
     from graphvae_nas.locking import LockedError, exclusive_lock
-    from graphvae_nas.search.runs_file import RunsFile, run_jobs
+    from graphvae_nas.experiments.runs_file import RunsFile, run_jobs
 
     path = tmp_path / "runs.jsonl"
     with exclusive_lock(f"{path}.lock", what="a test's comparison"):
@@ -669,7 +662,8 @@ def test_run_jobs_refuses_a_runs_file_another_comparison_writes(tmp_path) -> Non
 
 def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) -> None:
     """Options added by a later release default to the earlier behaviour, so a study stored
-    without them resumes; set to anything else, it is another study."""
+    without them resumes; set to anything else, it is another study. A 0.1 header's flat
+    option names are read in their groups."""
     from graphvae_nas.errors import DataFormatError
     from graphvae_nas.search import StudyStore
     from graphvae_nas.search.factory import option_defaults
@@ -685,20 +679,39 @@ def test_a_store_from_before_an_option_existed_resumes_at_its_default(tmp_path) 
         StudyStore(path, {**old, "strategy": {"name": "local", "between_classes": True}},
                    resume=True)
     assert caught.value.field == "strategy.between_classes" and caught.value.line == 1
-    bo = {k: v for k, v in option_defaults("bo").items() if k not in ("kernel", "fit_points")}
+    # a bo header as graphvae_nas 0.1 wrote it: flat names, removed options at their defaults,
+    # and no kernel or fit_points yet
+    flat = {"n_init": 10, "acquisition": "qlognei", "ucb_beta": 2.0, "mc_samples": 128,
+            "pool_shortlist": 500, "copula": True, "restart_after": None, "restart_kick": 0,
+            "retrain_every": 0, "retrain_k": 0.001, "retrain_samples": 1000,
+            "retrain_epochs": 1, "retrain_lr": 0.001, "fit_maxiter": 100, "samples": 10,
+            "num_restarts": 4, "raw_samples": 256, "max_jitter": 5, "trust_region": None,
+            "acq_maxiter": 50, "sequential": False, "neighbourhood": 1000,
+            "neighbourhood_top": 5, "neighbourhood_scale": 0.1, "explore": 4000}
     path = tmp_path / "bo.jsonl"
-    StudyStore(path, {**old, "strategy": {"name": "bo", **bo, "model": "vae.pt"}}).close()
-    now = {"name": "bo", **option_defaults("bo"), "model": "vae.pt"}
+    StudyStore(path, {**old, "strategy": {"name": "bo", **flat, "model": "vae.pt"}}).close()
+    now = {"name": "bo", "preset": None, **option_defaults("bo"), "model": "vae.pt"}
     StudyStore(path, {**old, "strategy": now}, resume=True).close()
-    with pytest.raises(DataFormatError, match="its strategy has kernel = 'ard', this one 'isotropic'"):
-        StudyStore(path, {**old, "strategy": {**now, "kernel": "isotropic"}}, resume=True)
+    other = {**now, "gp": {**now["gp"], "kernel": "isotropic"}}
+    with pytest.raises(DataFormatError, match="its strategy has gp.kernel = 'ard', this one "
+                                              "'isotropic'") as caught:
+        StudyStore(path, {**old, "strategy": other}, resume=True)
+    assert caught.value.field == "strategy.gp.kernel"
+    restarting = tmp_path / "restarting.jsonl"     # a removed option away from its default
+    StudyStore(restarting, {**old, "strategy": {"name": "bo", **flat, "restart_after": 30,
+                                                "model": "vae.pt"}}).close()
+    with pytest.raises(DataFormatError, match="another study"):
+        StudyStore(restarting, {**old, "strategy": now}, resume=True)
     with pytest.raises(DataFormatError, match="another study: strategy is"):    # other keys
         StudyStore(path, {**old, "strategy": {"name": "local"}}, resume=True)
 
 
 def test_the_progress_bar_says_when_a_round_is_being_proposed(table, capsys) -> None:
-    """With progress, the bar reads "search (proposing)" while the strategy proposes (a GP fit
-    or a VAE fine-tuning can take seconds) and "search" while the batch is evaluated."""
+    """The command line's bar, fed by the study's hooks, reads "search (proposing)" while the
+    strategy proposes (a GP fit or a VAE fine-tuning can take seconds) and "search" while the
+    batch is evaluated; the engine itself prints nothing."""
+    from graphvae_nas.cli.progress import SearchProgress
+
     seen = []
 
     class Watched(RandomSearch):
@@ -707,6 +720,10 @@ def test_the_progress_bar_says_when_a_round_is_being_proposed(table, capsys) -> 
             return super().propose(history, n, rng)
 
     study = Study(table.space, Watched(), TabularEvaluator(table, "score"), seed=0)
-    study.optimize(6, batch_size=3, progress=True)
+    study.optimize(3, batch_size=3)
+    assert capsys.readouterr().err == ""           # no bar without the display
+    with SearchProgress(study, 9) as progress:
+        study.optimize(9, batch_size=3, on_proposing=progress.proposing, callback=progress.trial)
+    seen = seen[1:]
     assert len(seen) == 2 and all("search (proposing)" in err for err in seen)
     assert "search:" in capsys.readouterr().err     # back to "search" once the batch is asked

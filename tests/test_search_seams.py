@@ -9,6 +9,7 @@ import torch
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation import TabularEvaluator
 from graphvae_nas.search import History, Study, available_strategies, make_strategy
+from graphvae_nas.search.configs import DecodeConfig
 from graphvae_nas.search.generators import (
     DecodeGenerator,
     MutationGenerator,
@@ -267,14 +268,12 @@ def test_decode_generator_without_optimisation(space, archs, untrained_vae) -> N
     from graphvae_nas.search.latent import LatentSpace
 
     latent = LatentSpace(untrained_vae, archs)
-    generator = DecodeGenerator(latent, optimise=False, neighbourhood=200, explore=200)
+    generator = DecodeGenerator(latent, DecodeConfig(neighbourhood=200, explore=200))
     state = make_round(space, archs)
     candidates = generator.candidates(state)
     assert_valid_unseen(candidates, space, state.history)
     assert generator.counters["decoded_candidates"] == len(candidates)
     assert candidates == generator.candidates(make_round(space, archs))  # same seed, same decodes
-    with pytest.raises(ValueError, match="needs neighbourhood or explore"):
-        DecodeGenerator(latent, optimise=False, neighbourhood=0, explore=0)
 
 
 def test_union_generator_keeps_each_architecture_once(space, archs) -> None:
@@ -346,18 +345,18 @@ def test_registry_names_and_errors(space) -> None:
         make_strategy("nope")
     with pytest.raises(GraphVAENASError, match="unknown option.*size.*'random'.*known: none"):
         make_strategy("random", size=3)
-    with pytest.raises(GraphVAENASError, match="'sample_size'.*between 1 and population_size"):
+    with pytest.raises(GraphVAENASError, match="'sample_size'.*must be <= population_size"):
         make_strategy("evolution", population_size=4, sample_size=5)
     with pytest.raises(GraphVAENASError, match="'n_init'.*expected int, got '3'"):
         make_strategy("bananas", space=space, n_init="3")
     with pytest.raises(GraphVAENASError, match="'n_init'.*expected int, got True"):
         make_strategy("bananas", space=space, n_init=True)
-    with pytest.raises(GraphVAENASError, match="'acquisition'.*one of qlognei, qlogei, ucb"):
-        make_strategy("bananas", space=space, acquisition="ei")
+    with pytest.raises(GraphVAENASError, match=r"'acquisition.name'.*one of qlognei\|qlogei\|ucb"):
+        make_strategy("bananas", space=space, acquisition={"name": "ei"})
     with pytest.raises(GraphVAENASError, match="'bananas' needs the search space"):
         make_strategy("bananas")
-    config = make_config(BananasConfig, {"lr": 1})
-    assert config.lr == 1.0 and isinstance(config.lr, float)
+    config = make_config(BananasConfig, {"gnn": {"lr": 1}})
+    assert config.gnn.lr == 1.0 and isinstance(config.gnn.lr, float)
     assert make_strategy("evolution", population_size=8, sample_size=3).spec() == {
         "name": "evolution", "population_size": 8, "sample_size": 3}
 
@@ -369,8 +368,9 @@ def test_bananas_finds_good_architectures_deterministically(space, archs) -> Non
     evaluator = TabularEvaluator(table, "score")
 
     def run():
-        strategy = make_strategy("bananas", space=space, n_init=6, members=3, hidden=16, epochs=30,
-                                 mutation_top=3, mutations=30)
+        strategy = make_strategy("bananas", space=space, n_init=6,
+                                 gnn={"members": 3, "hidden": 16, "epochs": 30},
+                                 mutate={"top": 3, "count": 30})
         study = Study(space, strategy, evaluator, seed=2)
         study.optimize(22, batch_size=4)
         return study, strategy
@@ -379,7 +379,7 @@ def test_bananas_finds_good_architectures_deterministically(space, archs) -> Non
     hashes = [t.arch.canonical_hash for t in study.trials]
     assert len(hashes) == len(set(hashes)) == 22
     assert {t.tag for t in study.trials} == {"random-init", "bananas"}
-    assert strategy.spec()["name"] == "bananas" and strategy.spec()["members"] == 3
+    assert strategy.spec()["name"] == "bananas" and strategy.spec()["gnn"]["members"] == 3
     assert [t.arch for t in run()[0].trials] == [t.arch for t in study.trials]
     best_random = max(toy_score(t.arch) for t in study.trials if t.tag == "random-init")
     assert study.best().objective > best_random  # the mutations improved on the random start
@@ -389,8 +389,9 @@ def test_bo_gnn_proposes_valid_unseen_decodes(space, archs, untrained_vae) -> No
     from graphvae_nas.datasets import ArchitectureDataset
 
     table = ArchitectureDataset.from_architectures(space, archs, {"score": [toy_score(a) for a in archs]})
-    strategy = make_strategy("bo-gnn", model=untrained_vae, candidates=archs, n_init=6, members=2,
-                             hidden=8, epochs=10, neighbourhood=100, explore=100)
+    strategy = make_strategy("bo-gnn", model=untrained_vae, candidates=archs, n_init=6,
+                             gnn={"members": 2, "hidden": 8, "epochs": 10},
+                             decode={"neighbourhood": 100, "explore": 100})
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=0)
     study.optimize(14, batch_size=4)
     hashes = [t.arch.canonical_hash for t in study.trials]

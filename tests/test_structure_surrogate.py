@@ -8,7 +8,7 @@ import pytest
 import torch
 from shared_data import DATA
 
-from graphvae_nas.errors import ArchitectureError
+from graphvae_nas.errors import ArchitectureError, GraphVAENASError
 from graphvae_nas.evaluation import TabularEvaluator
 from graphvae_nas.search import Study, make_strategy
 from graphvae_nas.spaces import get_space
@@ -98,15 +98,16 @@ def test_bo_structure_proposes_valid_unseen_decodes_scored_by_the_arc_gp() -> No
     table = ArchitectureDataset.from_architectures(space, archs, {"score": scores})
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
-    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=6,
-                             use_space_defaults=False, neighbourhood=100, explore=200, fit_maxiter=30)
+    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=6, preset=None,
+                             decode={"neighbourhood": 100, "explore": 200},
+                             gp={"fit_maxiter": 30})
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=0)
     study.optimize(14, batch_size=4)
     hashes = [t.arch.canonical_hash for t in study.trials]
     assert len(hashes) == len(set(hashes)) == 14
     assert {t.tag for t in study.trials} == {"random-init", "bo-structure"}
     assert strategy.counters["decoded_candidates"] > 0 and strategy.counters["random_fallbacks"] == 0
-    assert strategy.spec()["name"] == "bo-structure" and strategy.spec()["explore"] == 200
+    assert strategy.spec()["name"] == "bo-structure" and strategy.spec()["decode"]["explore"] == 200
     assert not any(key.startswith("picked_") for key in strategy.counters)   # one generator
 
 
@@ -120,9 +121,9 @@ def test_bo_structure_with_mutations_counts_where_its_proposals_came_from() -> N
     table = ArchitectureDataset.from_architectures(space, archs, {"score": [a.num_edges for a in archs]})
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
-    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4,
-                             use_space_defaults=False, neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
-                             mutations=20)
+    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4, preset=None,
+                             decode={"neighbourhood": 50, "explore": 50}, gp={"fit_maxiter": 20},
+                             mutate={"top": 2, "count": 20})
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=1)
     study.optimize(16, batch_size=4)
     picked = {k: v for k, v in strategy.counters.items() if k.startswith("picked_")}
@@ -142,31 +143,47 @@ def all_dags(space) -> list:
     return out
 
 
-def test_bn_space_sets_the_defaults_of_its_latent_strategies() -> None:
-    """On a bn space, ``bo`` and ``bo-structure`` start from the space's measured options;
-    options given win, ``use_space_defaults=False`` keeps the generic ones, and other spaces
-    and strategies have none."""
+def test_the_bn_preset_sets_the_defaults_of_its_latent_strategies() -> None:
+    """On a bn space the ``bn`` preset is chosen automatically: ``bo`` and ``bo-structure``
+    start from the measured Asia options; options given win, ``preset=None`` keeps the
+    configs' defaults, the spec records the preset, and other spaces get none."""
     pytest.importorskip("botorch")
-    from graphvae_nas.search.factory import option_defaults, space_defaults
-    from graphvae_nas.spaces.bn import STRATEGY_DEFAULTS
+    from graphvae_nas.search.factory import option_defaults, resolve_preset
+    from graphvae_nas.search.presets import PRESETS
     from graphvae_nas.vae import GraphVAE, VAEConfig
 
     space = get_space("bn:variables=a,b,c,d")
     archs = all_dags(space)[:40]
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=8, latent_size=2))
-    bo = make_strategy("bo", model=vae, candidates=archs, explore=7)      # the space from the VAE
-    assert bo.spec()["neighbourhood_scale"] == 0.02 and bo.spec()["explore"] == 7
-    assert bo.spec()["retrain_every"] == 50 and bo.spec()["kernel"] == "isotropic"
-    assert type(bo).__name__ == "WeightedRetraining"
-    generic = make_strategy("bo", model=vae, candidates=archs, use_space_defaults=False)
-    assert {k: generic.spec()[k] for k in STRATEGY_DEFAULTS["bo"]} == \
-        {k: option_defaults("bo")[k] for k in STRATEGY_DEFAULTS["bo"]}
+    bo = make_strategy("bo", model=vae, candidates=archs, decode={"explore": 7})  # space from VAE
+    assert bo.spec()["decode"]["scale"] == 0.02 and bo.spec()["decode"]["explore"] == 7
+    assert bo.spec()["retrain"]["every"] == 50 and bo.spec()["gp"]["kernel"] == "isotropic"
+    assert bo.spec()["preset"] == "bn" and type(bo).__name__ == "WeightedRetraining"
+    generic = make_strategy("bo", model=vae, candidates=archs, preset=None)
+    assert generic.spec() == {"name": "bo", "preset": None, **option_defaults("bo"), "model": ""}
     structure = make_strategy("bo-structure", model=vae, candidates=archs, space=space)
-    assert structure.spec()["equivalence"] is True and structure.spec()["mutation_top"] == 10
-    assert space.strategy_defaults("bo") is not space.strategy_defaults("bo")   # copies
-    assert space_defaults("evolution", space) == space_defaults("bo", get_space("nb201")) == {}
-    assert space_defaults("bo", None) == {}
+    assert structure.spec()["equivalence"] is True and structure.spec()["mutate"]["top"] == 10
+    assert set(PRESETS["bn"]) == {"bo", "bo-structure"}
+    assert resolve_preset("auto", get_space("nb201")) is None
+    assert resolve_preset("auto", space) == "bn" and resolve_preset("auto", None) is None
+    assert resolve_preset("auto", get_space("nb201"), training=True) == "training"
+    with pytest.raises(GraphVAENASError, match="unknown preset 'fast'"):
+        make_strategy("bo", model=vae, candidates=archs, preset="fast")
+
+
+def test_every_preset_is_checked_against_the_configs_when_the_package_loads(monkeypatch) -> None:
+    """A preset naming an option that does not exist, or an invalid value, fails the check
+    that runs when graphvae_nas.search.factory is imported."""
+    from graphvae_nas.search import presets
+
+    presets.check_presets()
+    monkeypatch.setitem(presets.PRESETS, "broken", {"bo": {"gp": {"kernal": "ard"}}})
+    with pytest.raises(GraphVAENASError, match=r"gp\.kernal.*bo \(preset broken\)"):
+        presets.check_presets()
+    monkeypatch.setitem(presets.PRESETS, "broken", {"bo": {"decode": {"scale": 0}}})
+    with pytest.raises(GraphVAENASError, match=r"decode\.scale.*must be > 0"):
+        presets.check_presets()
 
 
 def test_an_additive_gp_learns_a_sum_of_group_terms_that_one_kernel_cannot() -> None:
@@ -233,10 +250,10 @@ def test_bo_structure_with_the_additive_kernel_finds_the_best_of_a_family_score(
     table = ArchitectureDataset.from_architectures(space, archs, {"score": scores})
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
-    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=8,
-                             use_space_defaults=False, kernel="additive", neighbourhood=50,
-                             explore=50, mutation_top=3, fit_maxiter=40)
-    assert strategy.spec()["kernel"] == "additive"
+    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=8, preset=None,
+                             gp={"kernel": "additive", "fit_maxiter": 40},
+                             decode={"neighbourhood": 50, "explore": 50}, mutate={"top": 3})
+    assert strategy.spec()["gp"]["kernel"] == "additive"
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=0)
     study.optimize(48, batch_size=8)
     assert max(t.objective for t in study.trials) == pytest.approx(max(scores))
@@ -244,9 +261,9 @@ def test_bo_structure_with_the_additive_kernel_finds_the_best_of_a_family_score(
     nb_vae = GraphVAE(nb201, VAEConfig(hidden_size=8, latent_size=2))
     cells = [nb201.sample(i) for i in range(20)]
     with pytest.raises(GraphVAENASError, match="one node per label"):
-        make_strategy("bo-structure", model=nb_vae, candidates=cells, kernel="additive")
-    with pytest.raises(GraphVAENASError, match="'kernel': must be one of ard, isotropic"):
-        make_strategy("bo", model=vae, candidates=archs, kernel="additive")
+        make_strategy("bo-structure", model=nb_vae, candidates=cells, gp={"kernel": "additive"})
+    with pytest.raises(GraphVAENASError, match="'gp.kernel'.*additive is for bo-structure"):
+        make_strategy("bo", model=vae, candidates=archs, gp={"kernel": "additive"})
 
 
 def test_equivalence_class_encoding_gives_members_of_a_class_one_row() -> None:
@@ -283,10 +300,11 @@ def test_bo_structure_over_equivalence_classes_proposes_one_structure_per_class(
                                                    {"score": [a.num_edges for a in archs]})
     torch.manual_seed(0)
     vae = GraphVAE(space, VAEConfig(hidden_size=16, latent_size=4))
-    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4,
-                             use_space_defaults=False, neighbourhood=50, explore=50, fit_maxiter=20, mutation_top=2,
-                             mutations=20, equivalence=True, kernel="isotropic",
-                             acquisition="qlogei", fit_points=8)
+    strategy = make_strategy("bo-structure", model=vae, candidates=archs, n_init=4, preset=None,
+                             decode={"neighbourhood": 50, "explore": 50},
+                             gp={"fit_maxiter": 20, "kernel": "isotropic", "fit_points": 8},
+                             mutate={"top": 2, "count": 20}, equivalence=True,
+                             acquisition={"name": "qlogei"})
     study = Study(space, strategy, TabularEvaluator(table, "score"), seed=1)
     study.optimize(24, batch_size=4)
     proposed = [t.arch for t in study.trials if t.tag == "bo-structure"]
@@ -296,43 +314,6 @@ def test_bo_structure_over_equivalence_classes_proposes_one_structure_per_class(
     assert len(set(keys)) == len(keys) and not set(keys) & evaluated
     assert strategy.counters["equivalent_dropped"] > 0
     assert max(t.objective for t in study.trials) == max(a.num_edges for a in archs)
-
-
-def test_surrogate_strategies_restart_when_the_climb_stalls() -> None:
-    """With ``restart_after`` a batch of random structures starts a new climb once the climb's
-    best is that many evaluations old; generators then search around the new climb only."""
-    pytest.importorskip("botorch")
-    from graphvae_nas.errors import GraphVAENASError
-    from graphvae_nas.search import History
-
-    space = get_space("bn:variables=a,b,c,d")
-    archs = all_dags(space)
-    strategy = make_strategy("bananas", space=space, restart_after=3, n_init=2)
-    history = History(space)
-    for arch, y in zip(archs[:5], (1.0, 5.0, 2.0, 3.0, 4.0)):   # the best (5.0) is 3 old
-        history.add(arch, y, "x")
-    assert strategy._climb_start(history, 1) is None
-    proposals = strategy.propose(history, 3, random.Random(0))
-    assert [p.tag for p in proposals] == ["bananas-restart"] * 3
-    assert strategy.counters["restarts"] == 1
-    for p, y in zip(proposals, (0.5, 0.6, 0.7)):
-        history.add(p.arch, y, p.tag)
-    assert strategy._climb_start(history, 1) == 5   # the climb starts at the restart batch
-    history.add(archs[10], 0.1, "bananas")
-    history.add(archs[11], 0.2, "bananas")
-    assert strategy._climb_start(history, 1) == 5   # its best (0.7) is 2 old: no restart yet
-    history.add(archs[12], 0.3, "bananas")
-    assert strategy._climb_start(history, 1) is None
-    never = make_strategy("bananas", space=space, n_init=2)
-    assert never._climb_start(history, 1) == 5
-    kick = make_strategy("bananas", space=space, restart_after=3, n_init=2, restart_kick=1)
-    proposals = kick.propose(history, 4, random.Random(0))   # kicks from the best (archs[1])
-    neighbours = {a.canonical_hash for a in space.neighbours(archs[1])}
-    assert len(proposals) == 4 and all(p.tag == "bananas-restart" for p in proposals)
-    assert all(p.arch.canonical_hash in neighbours and p.arch.canonical_hash not in history.seen
-               for p in proposals)
-    with pytest.raises(GraphVAENASError, match="restart_after needs a single objective"):
-        strategy._climb_start(history, 2)
 
 
 @needs_asia

@@ -218,6 +218,7 @@ def cmd_stats(args: argparse.Namespace) -> None:
 
 def cmd_pareto(args: argparse.Namespace) -> None:
     from graphvae_nas.search.objectives import as_objectives
+    from graphvae_nas.experiments.nb201 import REFERENCE_POINTS
     from graphvae_nas.search.pareto import front_hypervolume, reference_point, table_front
 
     objectives = as_objectives(args.objective)
@@ -229,7 +230,7 @@ def cmd_pareto(args: argparse.Namespace) -> None:
     _check_outputs(args.png)
     dataset = load_dataset(args.file)
     front = table_front(dataset, objectives)
-    ref = reference_point(objectives, [v for _, v in front])
+    ref = reference_point(objectives, [v for _, v in front], known=REFERENCE_POINTS)
     volume = front_hypervolume(objectives, [v for _, v in front], ref)
     if args.png:
         from graphvae_nas.viz import plot_fronts

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from graphvae_nas.cli.progress import SearchProgress
 from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
 from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.cli.training_args import (
@@ -39,6 +40,7 @@ may train there, the store, summary.json and curve.png); the store itself also h
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from graphvae_nas.search.factory import available_strategies
+    from graphvae_nas.search.presets import preset_names
 
     p = subparsers.add_parser(
         "search", help="search a space for its best architecture (no arguments: the default "
@@ -69,9 +71,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "evolution, local: baselines")
     p.add_argument("--model", help="trained VAE for the bo strategies (default: a small VAE "
                                    "of the space, trained once and cached)")
-    p.add_argument("--bo-options", default="{}",
-                   help='JSON of the strategy\'s options (see graphvae_nas.search.configs), '
-                        'e.g. \'{"acquisition": "ucb"}\'')
+    p.add_argument("--options", default=None,
+                   help='JSON of the strategy\'s options, nested by group, e.g. '
+                        '\'{"acquisition": {"name": "ucb"}}\' (all of them: --list-options)')
+    p.add_argument("--bo-options", default=None,
+                   help="deprecated alias of --options that also takes the flat option names "
+                        "of graphvae_nas 0.1 (e.g. '{\"kernel\": \"isotropic\"}'); removed in the "
+                        "next release")
+    p.add_argument("--preset", default="auto",
+                   help="named option values for a kind of search: auto (bn for bn spaces, "
+                        "training when proposals are trained), none, or one of "
+                        + ", ".join(preset_names()))
+    p.add_argument("--list-options", nargs="?", const="", metavar="STRATEGY",
+                   help="print every option (of STRATEGY) with its type, default and meaning, "
+                        "and exit")
+    p.add_argument("--markdown", action="store_true",
+                   help="with --list-options: print docs/strategies.md")
     p.add_argument("--budget", type=positive_int,
                    help="architectures to evaluate (150 tabular, 200 bn scoring, 24 training)")
     p.add_argument("--batch-size", type=positive_int,
@@ -174,9 +189,9 @@ def _strategy(args: argparse.Namespace, space, candidates):
     from graphvae_nas.search import make_strategy
     from graphvae_nas.search.factory import needs_vae
 
-    bo_options = _bo_options(args.bo_options)
+    options, preset = strategy_options(args), _preset(args, space)
     if not needs_vae(args.strategy):
-        return make_strategy(args.strategy, space=space, **bo_options), None
+        return make_strategy(args.strategy, space=space, preset=preset, options=options), None
     if args.model:
         from graphvae_nas.vae.default_model import training_architectures
         from graphvae_nas.vae.persistence import load_model
@@ -189,25 +204,87 @@ def _strategy(args: argparse.Namespace, space, candidates):
 
         model, trained_on, path = default_model(space)
         candidates = candidates if candidates is not None else trained_on
-    options = {"n_init": 8} if _mode(args) == "training" else {}
-    options.update(bo_options)
     strategy = make_strategy(args.strategy, model=model, model_name=path.name,
-                             candidates=candidates, space=space, **options)
+                             candidates=candidates, space=space, preset=preset, options=options)
     return strategy, path
 
 
-def _bo_options(text: str) -> dict:
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse bad strategy options before any work (the strategy is built later, after the
+    data and the VAE are loaded)."""
+    from graphvae_nas.search.configs import make_config
+    from graphvae_nas.search.factory import strategy_entry
+
+    make_config(strategy_entry(args.strategy).config, strategy_options(args, quiet=True),
+                strategy=args.strategy)
+
+
+def _preset(args: argparse.Namespace, space) -> str | None:
+    """``--preset`` resolved: ``auto`` chooses by the space and the mode (the rule of
+    :func:`~graphvae_nas.search.presets.automatic_preset`), ``none`` none."""
+    from graphvae_nas.search.presets import automatic_preset, preset_names
+
+    if args.preset == "none":
+        return None
+    if args.preset == "auto":
+        return automatic_preset(space.name, training=_mode(args) == "training")
+    if args.preset not in preset_names():
+        raise GraphVAENASError(f"--preset {args.preset!r} is unknown (known: auto, none, "
+                               f"{', '.join(preset_names())})")
+    return args.preset
+
+
+def strategy_options(args: argparse.Namespace, *, quiet: bool = False) -> dict:
+    """``--options`` (nested JSON), or the deprecated ``--bo-options`` (flat 0.1 names too)."""
+    from graphvae_nas.search.configs import from_legacy
+
+    if args.options is not None and args.bo_options is not None:
+        raise GraphVAENASError("give --options or its deprecated alias --bo-options, not both")
+    flag = "--options" if args.bo_options is None else "--bo-options"
+    text = args.options if args.bo_options is None else args.bo_options
+    options = parse_json_options(text or "{}", flag)
+    if args.bo_options is not None:
+        if not quiet:
+            print("--bo-options is deprecated: use --options (nested names, see "
+                  "--list-options)", file=sys.stderr)
+        options = from_legacy(options)
+    return options
+
+
+def parse_json_options(text: str, flag: str) -> dict:
+    """A JSON object of options given to ``flag``."""
     try:
         options = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise GraphVAENASError(f"--bo-options is not valid JSON: {exc}") from None
+        raise GraphVAENASError(f"{flag} is not valid JSON: {exc}") from None
     if not isinstance(options, dict):
-        raise GraphVAENASError("--bo-options must be a JSON object of strategy options")
+        raise GraphVAENASError(f"{flag} must be a JSON object of strategy options")
     return options
+
+
+def list_options(args: argparse.Namespace) -> None:
+    """``--list-options [STRATEGY]``: the options reference, as text or (``--markdown``) as
+    docs/strategies.md."""
+    from graphvae_nas.search import options_reference
+    from graphvae_nas.search.factory import strategy_entry
+
+    if args.markdown:
+        print(options_reference.markdown(), end="")
+        return
+    if args.list_options:
+        strategy_entry(args.list_options)    # an unknown name lists the known ones
+    print(options_reference.text(args.list_options or None))
 
 
 def cmd_search(args: argparse.Namespace) -> None:
     from graphvae_nas.search import Study
+
+    if args.list_options is not None:
+        list_options(args)
+        return
+    if args.markdown:
+        raise GraphVAENASError("--markdown goes with --list-options")
+    _check_options(args)
 
     if args.resume and not args.out:
         raise GraphVAENASError("--resume needs --out (the folder of the study to continue)")
@@ -248,15 +325,43 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
                  "table": f"looked up in {args.dataset}",
                  "bn": f"scored by {args.score or 'bic'} on {getattr(space, 'data_path', None)}"}[mode]
               + f"; results in {out}/", file=sys.stderr)
+        print(describe_options(args.strategy, strategy.spec()), file=sys.stderr)
         executor = _executor(args)
         start = time.perf_counter()
         try:
-            study.optimize(budget, batch_size=batch_size, progress=True, executor=executor)
+            with SearchProgress(study, budget) as progress:
+                study.optimize(budget, batch_size=batch_size, executor=executor,
+                               on_proposing=progress.proposing, callback=progress.trial)
         finally:
             if executor is not None:
                 executor.shutdown()
     _write_results(args, out, space, study, evaluator, mode, time.perf_counter() - start,
                    model_path)
+
+
+def describe_options(name: str, spec: dict) -> str:
+    """The line every run starts with: the preset and the options that differ from the
+    config's defaults (all of them are in the study header and summary.json)."""
+    from graphvae_nas.search.factory import option_defaults
+
+    preset = spec.get("preset")
+    defaults = option_defaults(name)
+
+    def changed(values: dict, base: dict, prefix: str = "") -> list[str]:
+        out = []
+        for key, value in values.items():
+            if key not in base:
+                continue
+            if isinstance(value, dict) and isinstance(base[key], dict):
+                out += changed(value, base[key], f"{prefix}{key}.")
+            elif value != base[key]:
+                out.append(f"{prefix}{key}={json.dumps(value)}")
+        return out
+
+    diff = changed(spec, defaults)
+    return (f"options of {name}: preset {preset or 'none'}; "
+            + (", ".join(diff) if diff else "all at their defaults")
+            + f" (graphvae-nas search --list-options {name})")
 
 
 def _trial_summary(space, trial) -> dict:
@@ -270,11 +375,12 @@ def _front_summary(summary: dict, study, evaluator, table: bool) -> list[dict] |
     objective pairs, else the worst values evaluated) to ``summary``; for a table also the
     exact front's hypervolume and the ratio. Returns the exact front's values (None without a
     table)."""
+    from graphvae_nas.experiments.nb201 import REFERENCE_POINTS
     from graphvae_nas.search.pareto import front_hypervolume, reference_point, table_front
 
     objectives = study.objectives
     evaluated = [t.evaluation.values for t in study.trials if t.objective is not None]
-    ref = reference_point(objectives, evaluated)
+    ref = reference_point(objectives, evaluated, known=REFERENCE_POINTS)
     found = [t.evaluation.values for t in study.pareto_front()]
     volume = front_hypervolume(objectives, found, ref)
     summary["reference_point"] = ref.to_dict()
@@ -297,7 +403,8 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
     best = study.best()
     summary = {
         "space": space.spec(), "strategy": study.strategy.spec(), "evaluator": evaluator.spec(),
-        "seed": args.seed, "objective": first.name,
+        "seed": args.seed, "preset": study.strategy.spec().get("preset"),
+        "objective": first.name,
         "objectives": [o.to_dict() for o in objectives],
         "model": None if model_path is None else str(model_path),
         "trials": len(study.trials),
@@ -386,7 +493,7 @@ def _plot_curve(path: Path, study, objective: str, report: str | None, training:
     except ImportError as exc:
         print(f"no curve plot: {exc}", file=sys.stderr)
         return
-    from graphvae_nas.search.curves import study_curves
+    from graphvae_nas.experiments.curves import study_curves
 
     unit = " (%)" if training and objective.endswith(("_acc", "_f1")) else ""
     name = study.strategy.spec()["name"]

@@ -29,6 +29,8 @@ from graphvae_nas.errors import GraphVAENASError
 if TYPE_CHECKING:  # torch is imported on use, so the command line's --help stays quick
     import torch
 
+    from graphvae_nas.search.configs import AcquisitionConfig
+
 DEFAULT_ACQUISITION = "qlognei"
 
 
@@ -41,13 +43,7 @@ class AcquisitionSpec:
     analytic: Callable
 
 
-@dataclass(frozen=True)
-class AcquisitionOptions:
-    ucb_beta: float = 2.0
-    mc_samples: int = 128
-
-
-def _sampler(options: AcquisitionOptions):
+def _sampler(options: AcquisitionConfig):
     import torch
     from botorch.sampling import SobolQMCNormalSampler
 
@@ -207,14 +203,21 @@ def _spec(name: str, num_objectives: int) -> AcquisitionSpec:
     return table[name]
 
 
+def _options(options: AcquisitionConfig | None) -> AcquisitionConfig:
+    from graphvae_nas.search.configs import AcquisitionConfig
+
+    return AcquisitionConfig() if options is None else options
+
+
 def make_acquisition(name: str, model, X: torch.Tensor, Y: torch.Tensor, *,
-                     options: AcquisitionOptions = AcquisitionOptions()):
+                     options: AcquisitionConfig | None = None):
     """The batch acquisition ``name`` for ``model`` fitted at ``X [n, d]`` to ``Y [n, m]``
-    (larger is better; the model's units). Draws its quasi-MC seed from torch's generator."""
-    return _spec(name, Y.shape[-1]).batch(model, X, Y, options)
+    (larger is better; the model's units), with ``options``' ``ucb_beta`` and ``mc_samples``.
+    Draws its quasi-MC seed from torch's generator."""
+    return _spec(name, Y.shape[-1]).batch(model, X, Y, _options(options))
 
 
 def make_prefilter(name: str, model, X: torch.Tensor, Y: torch.Tensor, *,
-                   options: AcquisitionOptions = AcquisitionOptions()):
+                   options: AcquisitionConfig | None = None):
     """The analytic counterpart of ``name``, to rank many candidates one by one."""
-    return _spec(name, Y.shape[-1]).analytic(model, X, Y, options)
+    return _spec(name, Y.shape[-1]).analytic(model, X, Y, _options(options))

@@ -7,7 +7,7 @@ strategies that search a VAE's latent space say so (``needs_vae``). Register mor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from graphvae_nas.errors import GraphVAENASError
@@ -22,8 +22,11 @@ from graphvae_nas.search.configs import (
     EvolutionConfig,
     LocalConfig,
     NSGA2Config,
+    as_options,
     make_config,
+    merge,
 )
+from graphvae_nas.search.presets import automatic_preset, check_presets, preset_options
 from graphvae_nas.spaces import SearchSpace
 
 
@@ -36,6 +39,8 @@ class StrategyContext:
     model: Any = None
     model_name: str = ""
     candidates: Sequence[Architecture] | None = None
+    preset: str | None = None
+    """The preset whose values the config holds (recorded in the strategy's spec)."""
 
 
 @dataclass(frozen=True)
@@ -77,15 +82,13 @@ def _latent(builder_name: str):
         from graphvae_nas.search.strategies import builders
 
         def on(model):
-            return getattr(builders, builder_name)(config, model, context.candidates,
-                                                   context.model_name)
-        if not config.retrain_every:
+            return getattr(builders, builder_name)(config, model, context)
+        retrain = getattr(config, "retrain", None)
+        if retrain is None or not retrain.every:
             return on(context.model)
         from graphvae_nas.search.strategies.retraining import WeightedRetraining
 
-        return WeightedRetraining(on, context.model, every=config.retrain_every,
-                                  k=config.retrain_k, samples=config.retrain_samples,
-                                  epochs=config.retrain_epochs, lr=config.retrain_lr)
+        return WeightedRetraining(on, context.model, retrain)
     return build
 
 
@@ -95,7 +98,7 @@ def _bananas(config: BananasConfig, context: StrategyContext):
     space = context.space or getattr(context.model, "space", None)
     if space is None:
         raise GraphVAENASError("strategy 'bananas' needs the search space (space=...)")
-    return build_bananas(config, space)
+    return build_bananas(config, space, context)
 
 
 _REGISTRY: dict[str, StrategyEntry] = {}
@@ -145,42 +148,49 @@ STRATEGY_NAMES = available_strategies()
 
 
 def option_defaults(name: str) -> dict[str, Any]:
-    """The default value of every option of strategy ``name`` (empty for unknown names)."""
+    """The default value of every option of strategy ``name``, nested by group (empty for
+    unknown names)."""
     entry = _REGISTRY.get(name)
-    return asdict(entry.config()) if entry is not None else {}
+    return as_options(entry.config()) if entry is not None else {}
 
 
-def space_defaults(name: str, space: SearchSpace | None) -> dict[str, Any]:
-    """The options of strategy ``name`` that ``space`` sets in place of the generic defaults
-    (its ``strategy_defaults``; none for a space without that method)."""
-    defaults = getattr(space, "strategy_defaults", None)
-    return dict(defaults(name)) if defaults is not None else {}
+def resolve_preset(preset: str | None, space: SearchSpace | None, *, training: bool = False
+                   ) -> str | None:
+    """``preset`` itself, or for ``"auto"`` the documented automatic choice for ``space``
+    (:func:`~graphvae_nas.search.presets.automatic_preset`)."""
+    if preset != "auto":
+        return preset
+    return automatic_preset(getattr(space, "name", None), training=training)
 
 
 def make_strategy(name: str, *, model=None, model_name: str = "",
                   candidates: Sequence[Architecture] | None = None,
-                  space: SearchSpace | None = None, use_space_defaults: bool = True, **options):
-    """The strategy ``name`` with ``options`` (checked against its config, see
-    :mod:`graphvae_nas.search.configs`).
+                  space: SearchSpace | None = None, preset: str | None = "auto",
+                  options: dict[str, Any] | None = None, **kwargs):
+    """The strategy ``name`` with ``options`` (nested by group, checked against its config,
+    see :mod:`graphvae_nas.search.configs`; keyword arguments are options too, e.g.
+    ``gp={"kernel": "isotropic"}``).
 
     The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``) need a trained VAE
     (``model``) and ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents
     span the search box); ``bananas`` needs the ``space`` (or a model of it).
 
-    Options not given take the search space's defaults for the strategy (``space``, else the
-    model's; see :func:`space_defaults`, e.g. the bn space's
-    :data:`~graphvae_nas.spaces.bn.STRATEGY_DEFAULTS`), then the config's; with
-    ``use_space_defaults=False`` only the config's. The strategy's settings record every
-    option's value.
+    Options not given take the ``preset``'s values (:mod:`graphvae_nas.search.presets`;
+    ``"auto"``: ``bn`` on a Bayesian-network space, else none), then the config's defaults.
+    The strategy's ``spec()`` records the preset and every option's value.
     """
     entry = strategy_entry(name)
-    if use_space_defaults:
-        options = {**space_defaults(name, space or getattr(model, "space", None)), **options}
-    config = make_config(entry.config, options, strategy=name)
+    space = space or getattr(model, "space", None)
+    chosen = resolve_preset(preset, space)
+    given = merge(options or {}, kwargs)
+    config = make_config(entry.config, merge(preset_options(chosen, name), given), strategy=name)
     if entry.needs_vae:
         if model is None:
             raise GraphVAENASError(f"strategy {name!r} needs a trained VAE (--model; train one with "
                                    "`graphvae-nas vae train`)")
         if not candidates:
             raise GraphVAENASError(f"strategy {name!r} needs candidate architectures for its latent box")
-    return entry.build(config, StrategyContext(space, model, model_name, candidates))
+    return entry.build(config, StrategyContext(space, model, model_name, candidates, chosen))
+
+
+check_presets()

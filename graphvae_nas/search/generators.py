@@ -18,6 +18,7 @@ distance: :func:`graphvae_nas.search.pareto.leaders`) with several.
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
+from graphvae_nas.search.configs import DecodeConfig, OptimiseConfig
 from graphvae_nas.search.latent import LatentSpace
 from graphvae_nas.search.pareto import leaders
 from graphvae_nas.spaces import SearchSpace
@@ -40,7 +42,7 @@ class Round:
     """What one proposal round knows. ``Y [len(archs), m]`` are the evaluated architectures'
     objective values in the surrogate's units (larger is better), ``X`` their features,
     ``model`` the fitted surrogate, ``acquisition`` the batch acquisition over its features,
-    ``climb`` the first of ``archs`` since the strategy last restarted (see :meth:`leaders`)."""
+    ``generator`` the round's seeded torch generator."""
 
     history: History
     n: int
@@ -51,12 +53,11 @@ class Round:
     model: Any
     acquisition: Any
     generator: torch.Generator
-    climb: int = 0
 
     def leaders(self, k: int) -> list[int]:
-        """Indices into ``archs`` of the ``k`` best of the current climb (NSGA-II order with
-        several objectives): the parents and centres that generators search around."""
-        return [self.climb + i for i in leaders(self.Y[self.climb:], k)]
+        """Indices into ``archs`` of the ``k`` best (NSGA-II order with several objectives):
+        the parents and centres that generators search around."""
+        return leaders(self.Y, k)
 
 
 @runtime_checkable
@@ -100,8 +101,6 @@ class MutationGenerator:
 
     def __init__(self, space: SearchSpace, *, top: int = 10, mutations: int = 200,
                  between_classes: bool = False, cache: int = 200) -> None:
-        if top < 1 or mutations < 0:
-            raise ValueError("top must be >= 1 and mutations >= 0")
         if between_classes and not hasattr(space, "class_neighbours"):
             raise GraphVAENASError(f"space {space.name!r} has no equivalence classes of "
                                    "structures (between_classes needs space.class_neighbours)")
@@ -138,15 +137,16 @@ class MutationGenerator:
 
 class DecodeGenerator:
     """Decodes latent points of ``latent`` (one stochastic decode each) and keeps the distinct
-    valid unseen architectures:
+    valid unseen architectures (``decode``: a
+    :class:`~graphvae_nas.search.configs.DecodeConfig`; ``optimise``: an
+    :class:`~graphvae_nas.search.configs.OptimiseConfig`, or None):
 
-    * with ``optimise``: the ``round.n`` points of ``optimize_acqf`` over the latent box (or a
-      trust region: a box around the best point whose sides are ``trust_region`` x the data box,
-      stretched by the GP's lengthscales as TuRBO does) and ``max_jitter`` jittered copies,
-      ``samples`` times each. Needs a surrogate whose features are this latent space;
-    * ``neighbourhood`` points drawn around the latent means of the ``neighbourhood_top`` best
-      architectures (Gaussian, std ``neighbourhood_scale`` x the box's sides);
-    * ``explore`` points uniform in the box.
+    * with ``optimise``: the ``round.n`` points of ``optimize_acqf`` over the latent box and
+      ``optimise.jitters`` jittered copies, ``optimise.decodes`` times each. Needs a surrogate
+      whose features are this latent space;
+    * ``decode.neighbourhood`` points drawn around the latent means of the ``decode.top`` best
+      architectures (Gaussian, std ``decode.scale`` x the box's sides);
+    * ``decode.explore`` points uniform in the box.
 
     With several objectives the acquisition (qLogNEHVI) is not optimised over the box: its
     gradient-based optimisation cost about a minute a round at 150 observations on two CPU
@@ -155,69 +155,35 @@ class DecodeGenerator:
     qLogNEHVI chooses among them.
     """
 
-    def __init__(self, latent: LatentSpace, *, optimise: bool = True, samples: int = 10,
-                 max_jitter: int = 5, num_restarts: int = 4, raw_samples: int = 256,
-                 acq_maxiter: int = 50, sequential: bool = False, trust_region: float | None = None,
-                 neighbourhood: int = 1000, neighbourhood_top: int = 5,
-                 neighbourhood_scale: float = 0.1, explore: int = 4000) -> None:
-        if neighbourhood < 0 or explore < 0 or neighbourhood_top < 1 or neighbourhood_scale <= 0:
-            raise ValueError("neighbourhood and explore must be >= 0, neighbourhood_top >= 1 and "
-                             "neighbourhood_scale > 0")
-        if not optimise and not neighbourhood and not explore:
-            raise ValueError("a decode generator without optimise needs neighbourhood or explore points")
+    def __init__(self, latent: LatentSpace, decode: DecodeConfig = DecodeConfig(), *,
+                 optimise: OptimiseConfig | None = None) -> None:
         self.latent = latent
+        self.decode = decode
         self.optimise = optimise
-        self.samples = samples
-        self.max_jitter = max_jitter
-        self.num_restarts = num_restarts
-        self.raw_samples = raw_samples
-        self.acq_maxiter = acq_maxiter
-        self.sequential = sequential
-        self.trust_region = trust_region
-        self.neighbourhood = neighbourhood
-        self.neighbourhood_top = neighbourhood_top
-        self.neighbourhood_scale = neighbourhood_scale
-        self.explore = explore
         self.counters: dict[str, float] = {"invalid_decodes": 0, "seen_decodes": 0,
                                            "decoded_candidates": 0}
 
     def spec(self) -> dict[str, Any]:
-        return {"name": "decode", "optimise": self.optimise, "samples": self.samples,
-                "max_jitter": self.max_jitter, "num_restarts": self.num_restarts,
-                "raw_samples": self.raw_samples, "acq_maxiter": self.acq_maxiter,
-                "sequential": self.sequential, "trust_region": self.trust_region,
-                "neighbourhood": self.neighbourhood, "neighbourhood_top": self.neighbourhood_top,
-                "neighbourhood_scale": self.neighbourhood_scale, "explore": self.explore}
-
-    def search_box(self, model, incumbent: torch.Tensor) -> torch.Tensor:
-        """The data box, or with ``trust_region`` the box around ``incumbent`` (see class)."""
-        bounds = self.latent.bounds
-        if self.trust_region is None:
-            return bounds
-        covar = model.covar_module
-        kernel = covar.base_kernel if hasattr(covar, "base_kernel") else covar
-        lengthscale = kernel.lengthscale.detach().reshape(-1)
-        weights = lengthscale / lengthscale.log().mean().exp()
-        half = 0.5 * self.trust_region * weights * (bounds[1] - bounds[0])
-        return torch.stack([torch.maximum(incumbent - half, bounds[0]),
-                            torch.minimum(incumbent + half, bounds[1])])
+        return {"name": "decode", "decode": dataclasses.asdict(self.decode),
+                "optimise": None if self.optimise is None else dataclasses.asdict(self.optimise)}
 
     def candidates(self, round: Round) -> list[Architecture]:
         bounds = self.latent.bounds
         x = self.latent.means(round.archs)
-        best = round.leaders(self.neighbourhood_top)
+        decode = self.decode
+        best = round.leaders(decode.top)
         generator = round.generator
         parts = []
-        if self.optimise and round.Y.shape[-1] == 1:
-            parts.append(self._optimised_points(round, x[best[0]]))
-        if self.neighbourhood:
+        if self.optimise is not None and round.Y.shape[-1] == 1:
+            parts.append(self._optimised_points(round, self.optimise))
+        if decode.neighbourhood:
             top = x[best]
-            centres = top[torch.arange(self.neighbourhood) % len(top)]
-            spread = self.neighbourhood_scale * (bounds[1] - bounds[0])
+            centres = top[torch.arange(decode.neighbourhood) % len(top)]
+            spread = decode.scale * (bounds[1] - bounds[0])
             parts.append(centres + spread * torch.randn(centres.shape, generator=generator,
                                                         dtype=centres.dtype))
-        if self.explore:
-            uniform = torch.rand((self.explore, x.shape[-1]), generator=generator, dtype=x.dtype)
+        if decode.explore:
+            uniform = torch.rand((decode.explore, x.shape[-1]), generator=generator, dtype=x.dtype)
             parts.append(bounds[0] + uniform * (bounds[1] - bounds[0]))
         decoded = self.latent.decode(torch.cat(parts), generator)
         valid = [a for a in decoded if a is not None]
@@ -227,21 +193,21 @@ class DecodeGenerator:
         self.counters["decoded_candidates"] += len(fresh)
         return fresh
 
-    def _optimised_points(self, round: Round, incumbent: torch.Tensor) -> torch.Tensor:
+    def _optimised_points(self, round: Round, optimise: OptimiseConfig) -> torch.Tensor:
         from botorch.optim import optimize_acqf
 
         if round.X.shape[-1] != self.latent.dim:
             raise GraphVAENASError("a decode generator that optimises the acquisition needs a "
-                                   "surrogate on the VAE's latent space (use optimise=False)")
-        points, _ = optimize_acqf(round.acquisition, bounds=self.search_box(round.model, incumbent),
-                                  q=round.n, num_restarts=self.num_restarts,
-                                  raw_samples=self.raw_samples, sequential=self.sequential,
-                                  options={"maxiter": self.acq_maxiter})
+                                   "surrogate on the VAE's latent space (use optimise=None)")
+        points, _ = optimize_acqf(round.acquisition, bounds=self.latent.bounds,
+                                  q=round.n, num_restarts=optimise.restarts,
+                                  raw_samples=optimise.raw_samples, sequential=False,
+                                  options={"maxiter": optimise.maxiter})
         scale = (self.latent.bounds[1] - self.latent.bounds[0]) * 0.05
         jitters = [points] + [points + scale * torch.randn(points.shape, generator=round.generator,
                                                            dtype=points.dtype)
-                              for _ in range(self.max_jitter)]
-        return torch.cat(jitters).repeat_interleave(self.samples, 0)
+                              for _ in range(optimise.jitters)]
+        return torch.cat(jitters).repeat_interleave(optimise.decodes, 0)
 
 
 class DistinctClasses:

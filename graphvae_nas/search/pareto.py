@@ -8,21 +8,10 @@ crowding distance of NSGA-II, which BoTorch does not have, is computed here.
 Reference points
 ----------------
 A hypervolume is measured from a reference point, and two hypervolumes are only comparable
-with the same one, so :data:`REFERENCE_POINTS` fixes it for each pair of NAS-Bench-201
-objectives the benchmarks use (raw units):
-
-* accuracy (``cifar10_valid``, ``cifar10_test``, in %): **10.0**, chance level on CIFAR-10's
-  ten classes. A cell that learns nothing adds no volume, and every cell that learns
-  something does (the tables' minimum is 9.7 valid / 10.0 test: a handful of chance-level
-  cells lie on or outside the box and count for nothing);
-* ``hw_edgegpu_latency``: **12.0 ms**, just above the table's slowest cell (11.69 ms);
-* ``hw_pixel3_latency``: **37.0 ms**, just above the table's slowest cell (36.77 ms);
-* ``hw_edgegpu_energy``: **49.0 mJ** (slowest 48.78).
-
-So every measured cell but the chance-level ones is inside the box and the true front's
-hypervolume is the volume of the whole attainable region. For objectives without a fixed
-point (e.g. a training study's ``valid_acc`` against ``params``), :func:`reference_point`
-falls back to the *observed* worst value of each objective over the values given and says so
+with the same one. :func:`reference_point` takes the fixed points a benchmark documents
+(``known``, by objective set: e.g. NAS-Bench-201's in
+:data:`graphvae_nas.experiments.nb201.REFERENCE_POINTS`) and otherwise falls back to the
+*observed* worst value of each objective over the values given, and says so
 (``source == "observed"``); such hypervolumes are not comparable across studies.
 """
 from __future__ import annotations
@@ -37,27 +26,10 @@ import torch
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.search.objectives import Objective
 
-REFERENCE_VALUES: dict[str, float] = {
-    "cifar10_valid": 10.0,
-    "cifar10_test": 10.0,
-    "hw_edgegpu_latency": 12.0,
-    "hw_pixel3_latency": 37.0,
-    "hw_edgegpu_energy": 49.0,
-}
-"""Raw reference value of each objective that has a fixed one (see the module docstring)."""
-
-REFERENCE_POINTS: dict[frozenset[str], dict[str, float]] = {
-    frozenset(pair): {name: REFERENCE_VALUES[name] for name in pair}
-    for pair in [(acc, cost) for acc in ("cifar10_valid", "cifar10_test")
-                 for cost in ("hw_edgegpu_latency", "hw_pixel3_latency", "hw_edgegpu_energy")]
-}
-"""The fixed reference point (raw units, by objective name) of each documented objective pair."""
-
-
 @dataclass(frozen=True)
 class ReferencePoint:
-    """Raw reference values by objective name, and where they come from: ``"fixed"``
-    (:data:`REFERENCE_POINTS`) or ``"observed"`` (the worst values seen)."""
+    """Raw reference values by objective name, and where they come from: ``"fixed"`` (a
+    benchmark's documented point) or ``"observed"`` (the worst values seen)."""
 
     values: dict[str, float]
     source: str
@@ -89,12 +61,15 @@ def _tensor(Y: Any) -> torch.Tensor:
 
 
 def reference_point(objectives: Sequence[Objective],
-                    raw_rows: Sequence[Mapping[str, float]] | None = None) -> ReferencePoint:
-    """The fixed reference point of ``objectives`` when :data:`REFERENCE_POINTS` has their pair,
-    else the worst raw value of each objective over ``raw_rows`` (``source="observed"``)."""
+                    raw_rows: Sequence[Mapping[str, float]] | None = None, *,
+                    known: Mapping[frozenset[str], Mapping[str, float]] | None = None
+                    ) -> ReferencePoint:
+    """The fixed reference point of ``objectives`` when ``known`` (raw values by objective
+    name, keyed by the set of objective names) has their set, else the worst raw value of
+    each objective over ``raw_rows`` (``source="observed"``)."""
     names = [o.name for o in objectives]
-    fixed = REFERENCE_POINTS.get(frozenset(names))
-    if fixed is not None and len(names) == 2:
+    fixed = (known or {}).get(frozenset(names))
+    if fixed is not None:
         return ReferencePoint({n: fixed[n] for n in names}, "fixed")
     rows = [r for r in (raw_rows or []) if all(n in r for n in names)]
     if not rows:

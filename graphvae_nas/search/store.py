@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.jsonl_log import AppendLog
 from graphvae_nas.locking import FileLock
 from graphvae_nas.search.objectives import Objective
 
@@ -70,6 +71,7 @@ class StudyStore:
         self.records: list[dict[str, Any]] = []
         self.last_batch: list[dict[str, Any]] = []
         self._lines: dict[int, int] = {}   # id(record or batch item) -> its line in the file
+        self._log = AppendLog(self.path, "study store")
         if self.path.is_dir():
             raise DataFormatError("is a folder, not a study store; move it away or choose "
                                   "another output", path=str(self.path))
@@ -111,26 +113,11 @@ class StudyStore:
         self.close()
 
     def _read_existing(self) -> list[dict[str, Any]]:
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise DataFormatError(f"cannot read the study store ({exc.strerror})",
-                                  path=str(self.path)) from None
-        complete = raw[:raw.rfind(b"\n") + 1]
-        if len(complete) < len(raw):  # a crash mid-write: drop the partial line
-            try:
-                with open(self.path, "r+b") as handle:
-                    handle.truncate(len(complete))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except OSError as exc:
-                raise DataFormatError(f"cannot cut off the incomplete last line ({exc.strerror})",
-                                      path=str(self.path)) from None
-        lines = complete.decode("utf-8", errors="replace").splitlines()
+        lines = self._log.lines(repair=True)   # a crash mid-write: the partial line is dropped
         if not lines:
             raise DataFormatError("empty study store", path=str(self.path))
         try:
-            header = json.loads(lines[0])
+            header = json.loads(lines[0][1])
         except json.JSONDecodeError:
             header = None
         if not isinstance(header, dict) or header.get("format") != STORE_FORMAT:
@@ -162,7 +149,7 @@ class StudyStore:
                     f"expected {value!r}", path=str(self.path), line=1, field=key)
         self.header, self.version = header, version
         records = []
-        for line_no, line in enumerate(lines[1:], start=2):
+        for line_no, line in lines[1:]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -224,14 +211,7 @@ class StudyStore:
         if self.closed:
             raise GraphVAENASError(f"the study store {self.path} is closed; open it again "
                                    "(resume=True) to continue")
-        try:
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(obj) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-        except OSError as exc:
-            raise DataFormatError(f"cannot write to the study store ({exc.strerror})",
-                                  path=str(self.path)) from None
+        self._log.append(obj)
 
     def log_batch(self, proposals: list[dict[str, Any]]) -> None:
         """Durably note the proposals about to be evaluated."""
@@ -247,21 +227,33 @@ class StudyStore:
 
 
 def _first_difference(stored: Any, expected: Any) -> tuple[str, Any, Any] | None:
-    """(key, stored value, expected value) of the first key of two dicts with the same keys
-    whose values differ; None when they are not such dicts."""
+    """(dotted key, stored value, expected value) of the first difference between two dicts
+    with the same keys (groups compared key by key); None when they are not such dicts."""
     if not isinstance(stored, dict) or not isinstance(expected, dict) or set(stored) != set(expected):
         return None
-    return next(((k, stored[k], expected[k]) for k in expected if stored[k] != expected[k]), None)
+    for key in expected:
+        if stored[key] != expected[key]:
+            inner = _first_difference(stored[key], expected[key])
+            if inner is not None:
+                return (f"{key}.{inner[0]}", inner[1], inner[2])
+            return key, stored[key], expected[key]
+    return None
 
 
 def _with_added_defaults(stored: Any, expected: Any) -> Any:
-    """A stored strategy spec with the options it lacks (added by a later release) at their
-    defaults, so that a study stored before an option existed resumes when the option is at
-    its default (which reproduces the earlier behaviour)."""
+    """A stored strategy spec in today's shape: flat 0.1 options moved into their groups
+    (removed options dropped where they held the value that reproduces today's behaviour),
+    options it lacks (added by a later release) at their defaults, so that a study stored
+    before a change resumes when the options reproduce the earlier behaviour. The preset's
+    name is not compared, only the values it set."""
     if not isinstance(stored, dict) or not isinstance(expected, dict):
         return stored
+    from graphvae_nas.search.configs import from_legacy, merge
     from graphvae_nas.search.factory import option_defaults
 
+    upgraded = from_legacy(stored, drop_removed_defaults=True)
     defaults = option_defaults(str(expected.get("name")))
-    added = {k: defaults[k] for k in expected if k not in stored and k in defaults}
-    return {**added, **stored}
+    out = merge({k: defaults[k] for k in expected if k in defaults}, upgraded)
+    if "preset" in expected:
+        out["preset"] = expected["preset"]
+    return out

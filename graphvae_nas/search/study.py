@@ -17,7 +17,7 @@ from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation import Evaluation, Evaluator
 from graphvae_nas.evaluation.executors import Executor, SerialExecutor
 from graphvae_nas.graph import Architecture
-from graphvae_nas.search.objectives import Objective, as_objectives, oriented_row
+from graphvae_nas.search.objectives import Objective, as_objectives
 from graphvae_nas.search.store import StudyStore
 from graphvae_nas.search.strategies.base import History, Proposal, Strategy
 from graphvae_nas.spaces import SearchSpace
@@ -202,43 +202,31 @@ class Study:
         self._remember(trial)
         return trial
 
-    def optimize(self, budget: int, *, batch_size: int = 1, progress: bool = False,
+    def optimize(self, budget: int, *, batch_size: int = 1,
                  callback: Callable[[Trial], None] | None = None,
+                 on_proposing: Callable[[], None] | None = None,
                  executor: Executor | None = None) -> list[Trial]:
         """Evaluate until ``budget`` trials exist (those already in the store count).
 
         Each round asks ``batch_size`` architectures and evaluates them with ``executor``
         (default: one after another in this process); results are told in the order asked.
+        ``on_proposing()`` is called before each round's proposal (which can take seconds: a
+        surrogate fit, a fine-tuning) and ``callback(trial)`` after each trial: the hooks a
+        progress display uses (the engine prints nothing).
         """
         self.check_budget(self.space, budget)
         executor = executor or SerialExecutor()
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=budget, initial=len(self.trials), desc="search", unit="arch")
-        try:
-            while len(self.trials) < budget:
-                if bar is not None:      # a round's proposal can take seconds (GP fit, fine-tuning)
-                    bar.set_description("search (proposing)")
-                asked = self.ask(min(batch_size, budget - len(self.trials)))
-                if bar is not None:
-                    bar.set_description("search")
-                if not asked:
-                    raise GraphVAENASError(f"strategy {self.strategy.spec()['name']} proposed no new "
-                                           "architecture")
-                for arch, (evaluation, seconds) in zip(asked, executor.run(self.evaluator, asked)):
-                    trial = self.tell(arch, evaluation, seconds)
-                    if callback is not None:
-                        callback(trial)
-                    if bar is not None:
-                        bar.update(1)
-                        best = self.best()
-                        if best is not None:
-                            bar.set_postfix(best=f"{best.objective:.4g}")
-        finally:
-            if bar is not None:
-                bar.close()
+        while len(self.trials) < budget:
+            if on_proposing is not None:
+                on_proposing()
+            asked = self.ask(min(batch_size, budget - len(self.trials)))
+            if not asked:
+                raise GraphVAENASError(f"strategy {self.strategy.spec()['name']} proposed no new "
+                                       "architecture")
+            for arch, (evaluation, seconds) in zip(asked, executor.run(self.evaluator, asked)):
+                trial = self.tell(arch, evaluation, seconds)
+                if callback is not None:
+                    callback(trial)
         return self.trials
 
     def best(self) -> Trial | None:
@@ -250,19 +238,9 @@ class Study:
 
     def pareto_front(self) -> list[Trial]:
         """The trials no other trial dominates over all objectives, in trial order (trials
-        lacking a value of some objective are left out; equal points all stay). Uses BoTorch's
-        ``is_non_dominated``."""
-        try:
-            import torch
-            from botorch.utils.multi_objective.pareto import is_non_dominated
-        except ImportError as exc:
-            raise GraphVAENASError("the Pareto front needs BoTorch: pip install "
-                                   "'graphvae_nas[bo]'") from exc
-        rows = [(t, oriented_row(self.objectives, t.evaluation.values)) for t in self.trials
-                if t.objective is not None]
-        rows = [(t, row) for t, row in rows if row is not None]
-        if not rows:
-            return []
-        y = torch.tensor([row for _, row in rows], dtype=torch.float64)
-        keep = is_non_dominated(y, deduplicate=False)
-        return [t for (t, _), k in zip(rows, keep.tolist()) if k]
+        lacking a value of some objective are left out; equal points all stay;
+        :func:`graphvae_nas.search.pareto.raw_front`)."""
+        from graphvae_nas.search.pareto import raw_front
+
+        scored = [t for t in self.trials if t.objective is not None]
+        return [scored[i] for i in raw_front(self.objectives, [t.evaluation.values for t in scored])]

@@ -124,12 +124,6 @@ class SpaceBase:
 
         return StaticRules(self.generation_constraints())
 
-    def strategy_defaults(self, strategy: str) -> dict[str, Any]:
-        """Options of search strategy ``strategy`` on this space that replace the strategy's
-        generic defaults (none here; spaces whose searches were measured better with other
-        settings override this)."""
-        return {}
-
     def is_valid(self, arch: Architecture) -> bool:
         try:
             self.validate(arch)

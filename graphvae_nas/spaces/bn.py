@@ -65,19 +65,6 @@ if TYPE_CHECKING:
 FORMATS = ("bnlearn", "dvae", "matrix")
 """The native formats, for :meth:`BayesianNetworkSpace.parse_as` and ``format_as``."""
 
-_FAST_GP = {"acquisition": "qlogei", "pool_shortlist": 30, "kernel": "isotropic", "fit_points": 200}
-_NEAR_DECODES = {"neighbourhood_scale": 0.02, "explore": 0}
-STRATEGY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "bo": {**_NEAR_DECODES, **_FAST_GP, "retrain_every": 50, "retrain_k": 0.001, "retrain_epochs": 2},
-    "bo-structure": {**_NEAR_DECODES, **_FAST_GP, "mutation_top": 10, "equivalence": True},
-}
-"""Options of the latent strategies on BN spaces that replace their generic defaults: those
-of the best decode-mode ``bo`` row and the best ``bo-structure`` row on the Asia BIC at 30
-seeds (README, "Results: Bayesian networks"): decodes near their centre (0.02 of the box,
-where the bn VAE's decodes stay close), no uniform decodes, a GP fitted cheaply, and for
-``bo`` weighted retraining of the VAE; ``bo-structure`` adds mutations of the 10 best and
-works over Markov equivalence classes."""
-
 _BAD_NAME_CHARS = set("[]|:,;")
 _BLOCK = re.compile(r"\[([^\[\]]*)\]")
 
@@ -525,10 +512,6 @@ class BayesianNetworkSpace(SpaceBase):
             raise ArchitectureError(f"{self.name}: architecture has no neighbours to mutate to")
         masks = as_rng(seed).choice(options)
         return self._build(masks, self._bnlearn_order(masks))
-
-    def strategy_defaults(self, strategy: str) -> dict[str, Any]:
-        """:data:`STRATEGY_DEFAULTS` of ``strategy`` (a copy; none for other strategies)."""
-        return dict(STRATEGY_DEFAULTS.get(strategy, {}))
 
     def equivalence_key(self, arch: Architecture) -> str:
         """Equal exactly for Markov-equivalent structures (same skeleton and v-structures;

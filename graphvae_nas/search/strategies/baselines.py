@@ -35,8 +35,6 @@ class RegularizedEvolution:
     rank."""
 
     def __init__(self, population_size: int = 20, sample_size: int = 5) -> None:
-        if not 1 <= sample_size <= population_size:
-            raise ValueError("need 1 <= sample_size <= population_size")
         self.population_size = population_size
         self.sample_size = sample_size
 
@@ -95,8 +93,6 @@ class NSGA2Evolution:
     simply by value (truncation selection)."""
 
     def __init__(self, population_size: int = 20, tournament: int = 2) -> None:
-        if population_size < 2 or not 1 <= tournament <= population_size:
-            raise ValueError("need population_size >= 2 and 1 <= tournament <= population_size")
         self.population_size = population_size
         self.tournament = tournament
 

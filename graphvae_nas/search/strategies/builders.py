@@ -22,22 +22,19 @@ analytic counterpart.
 """
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
-
 from graphvae_nas.errors import GraphVAENASError
-from graphvae_nas.graph import Architecture
-from graphvae_nas.search.acquisition import AcquisitionOptions
 from graphvae_nas.search.configs import (
     BananasConfig,
     BOConfig,
     BOGNNConfig,
     BOPoolConfig,
     BOStructureConfig,
-    DecodedCandidatesConfig,
     GNNConfig,
+    GPConfig,
     SurrogateConfig,
+    as_options,
 )
+from graphvae_nas.search.factory import StrategyContext
 from graphvae_nas.search.generators import (
     DecodeGenerator,
     DistinctClasses,
@@ -57,15 +54,16 @@ __all__ = ["build_bananas", "build_bo", "build_bo_gnn", "build_bo_pool", "build_
            "gaussian_copula"]
 
 
-def _common(config: SurrogateConfig) -> dict:
-    return {"acquisition": config.acquisition, "n_init": config.n_init,
-            "pool_shortlist": config.pool_shortlist, "copula": config.copula,
-            "restart_after": config.restart_after, "restart_kick": config.restart_kick,
-            "acquisition_options": AcquisitionOptions(ucb_beta=config.ucb_beta,
-                                                      mc_samples=config.mc_samples)}
+def _common(config: SurrogateConfig, context: StrategyContext) -> dict:
+    """The surrogate strategy's own settings, and its spec's record of every option."""
+    settings = {"preset": context.preset, **as_options(config)}
+    if context.model_name or context.model is not None:
+        settings["model"] = context.model_name
+    return {"acquisition": config.acquisition, "n_init": config.n_init, "copula": config.copula,
+            "settings": settings}
 
 
-def _gp(config: BOPoolConfig) -> dict:
+def _gp(config: GPConfig) -> dict:
     """The latent GP's options of a GP strategy's config."""
     return {"fit_maxiter": config.fit_maxiter, "kernel": config.kernel,
             "fit_points": config.fit_points}
@@ -77,54 +75,36 @@ def _gnn(config: GNNConfig, space: SearchSpace) -> GNNEnsemble:
                        lr=config.lr)
 
 
-def build_bo(config: BOConfig, model, candidates: Sequence[Architecture],
-             model_name: str = "") -> SurrogateStrategy:
-    """``bo``: ``candidates`` span the latent box."""
-    latent = LatentSpace(model, candidates)
-    surrogate = LatentGP(latent.means, latent.bounds, **_gp(config))
-    generator = DecodeGenerator(
-        latent, optimise=True, samples=config.samples, max_jitter=config.max_jitter,
-        num_restarts=config.num_restarts, raw_samples=config.raw_samples,
-        acq_maxiter=config.acq_maxiter, sequential=config.sequential,
-        trust_region=config.trust_region, neighbourhood=config.neighbourhood,
-        neighbourhood_top=config.neighbourhood_top, neighbourhood_scale=config.neighbourhood_scale,
-        explore=config.explore)
-    return SurrogateStrategy("bo", latent.space, surrogate, generator, **_common(config),
-                             settings={**dataclasses.asdict(config), "model": model_name})
+def build_bo(config: BOConfig, model, context: StrategyContext) -> SurrogateStrategy:
+    """``bo``: ``context.candidates`` span the latent box."""
+    latent = LatentSpace(model, context.candidates)
+    surrogate = LatentGP(latent.means, latent.bounds, **_gp(config.gp))
+    generator = DecodeGenerator(latent, config.decode, optimise=config.optimise)
+    return SurrogateStrategy("bo", latent.space, surrogate, generator, **_common(config, context))
 
 
-def build_bo_pool(config: BOPoolConfig, model, candidates: Sequence[Architecture],
-                  model_name: str = "") -> SurrogateStrategy:
-    """``bo-pool``: ``candidates`` are the pool and span the latent box."""
+def build_bo_pool(config: BOPoolConfig, model, context: StrategyContext) -> SurrogateStrategy:
+    """``bo-pool``: ``context.candidates`` are the pool and span the latent box."""
+    candidates = context.candidates
     latent = LatentSpace(model, candidates)
     latent.means(candidates)  # every pool member's latent mean, cached once
-    surrogate = LatentGP(latent.means, latent.bounds, **_gp(config))
+    surrogate = LatentGP(latent.means, latent.bounds, **_gp(config.gp))
     return SurrogateStrategy("bo-pool", latent.space, surrogate, PoolGenerator(candidates),
-                             **_common(config), fallback=False,
-                             settings={**dataclasses.asdict(config), "model": model_name})
+                             fallback=False, **_common(config, context))
 
 
-def _decodes(config: DecodedCandidatesConfig, latent: LatentSpace) -> DecodeGenerator:
-    """Decodes around the best latents and uniform in the box, no acquisition optimisation."""
-    return DecodeGenerator(latent, optimise=False, neighbourhood=config.neighbourhood,
-                           neighbourhood_top=config.neighbourhood_top,
-                           neighbourhood_scale=config.neighbourhood_scale, explore=config.explore)
-
-
-def build_bo_gnn(config: BOGNNConfig, model, candidates: Sequence[Architecture],
-                 model_name: str = "") -> SurrogateStrategy:
-    """``bo-gnn``: ``candidates`` span the latent box."""
-    latent = LatentSpace(model, candidates)
-    return SurrogateStrategy("bo-gnn", latent.space, _gnn(config, latent.space),
-                             _decodes(config, latent), **_common(config),
-                             settings={**dataclasses.asdict(config), "model": model_name})
+def build_bo_gnn(config: BOGNNConfig, model, context: StrategyContext) -> SurrogateStrategy:
+    """``bo-gnn``: ``context.candidates`` span the latent box."""
+    latent = LatentSpace(model, context.candidates)
+    return SurrogateStrategy("bo-gnn", latent.space, _gnn(config.gnn, latent.space),
+                             DecodeGenerator(latent, config.decode), **_common(config, context))
 
 
 def _structure_gp(config: BOStructureConfig, space: SearchSpace) -> LatentGP:
     """``bo-structure``'s GP: on the structure encoding (the equivalence class's invariants
     with ``equivalence``), or with the ``additive`` kernel on the labelled adjacency, one term
     per node label of the space's vocabulary over the arcs into it."""
-    additive = config.kernel == "additive"
+    additive = config.gp.kernel == "additive"
     encoding = structure_encoding(space, equivalence=config.equivalence and not additive)
     groups = None
     if additive:
@@ -132,29 +112,29 @@ def _structure_gp(config: BOStructureConfig, space: SearchSpace) -> LatentGP:
             raise GraphVAENASError(f"kernel 'additive' needs a space with one node per label "
                                    f"(bn); {space.name!r} places labels more than once")
         groups = encoding.groups_into(space.ops)
-    return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config), groups=groups)
+    return LatentGP(encoding.encode, unit_box(encoding.dim), **_gp(config.gp), groups=groups)
 
 
-def build_bo_structure(config: BOStructureConfig, model, candidates: Sequence[Architecture],
-                       model_name: str = "") -> SurrogateStrategy:
-    """``bo-structure``: ``candidates`` span the latent box."""
-    latent = LatentSpace(model, candidates)
+def build_bo_structure(config: BOStructureConfig, model,
+                       context: StrategyContext) -> SurrogateStrategy:
+    """``bo-structure``: ``context.candidates`` span the latent box."""
+    latent = LatentSpace(model, context.candidates)
     surrogate = _structure_gp(config, latent.space)
-    generators: list = [_decodes(config, latent)]
-    if config.mutation_top:
-        generators.append(MutationGenerator(latent.space, top=config.mutation_top,
-                                            mutations=config.mutations,
+    generators: list = [DecodeGenerator(latent, config.decode)]
+    if config.mutate.top:
+        generators.append(MutationGenerator(latent.space, top=config.mutate.top,
+                                            mutations=config.mutate.count,
                                             between_classes=config.equivalence))
     generator = UnionGenerator(generators) if len(generators) > 1 else generators[0]
     if config.equivalence:
         generator = DistinctClasses(generator, latent.space)
     return SurrogateStrategy("bo-structure", latent.space, surrogate, generator,
-                             **_common(config),
-                             settings={**dataclasses.asdict(config), "model": model_name})
+                             **_common(config, context))
 
 
-def build_bananas(config: BananasConfig, space: SearchSpace) -> SurrogateStrategy:
+def build_bananas(config: BananasConfig, space: SearchSpace,
+                  context: StrategyContext) -> SurrogateStrategy:
     """``bananas`` on ``space`` (no VAE)."""
-    generator = MutationGenerator(space, top=config.mutation_top, mutations=config.mutations)
-    return SurrogateStrategy("bananas", space, _gnn(config, space), generator, **_common(config),
-                             settings=dataclasses.asdict(config))
+    generator = MutationGenerator(space, top=config.mutate.top, mutations=config.mutate.count)
+    return SurrogateStrategy("bananas", space, _gnn(config.gnn, space), generator,
+                             **_common(config, context))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from graphvae_nas.errors import GraphVAENASError
+from graphvae_nas.search.configs import RetrainConfig
 from graphvae_nas.search.strategies.base import History, Proposal, Strategy
 
 RETRAIN_BATCH = 128
@@ -36,22 +37,25 @@ def rank_weights(scores: np.ndarray, k: float) -> np.ndarray:
 
 
 class WeightedRetraining:
-    """``build(model)`` searching the latent space of a VAE that is fine-tuned every ``every``
-    evaluations: after the first ``every``, ``2 every``, ... evaluations, a copy of the current
-    VAE is trained for ``epochs`` epochs (learning rate ``lr``) on ``samples`` architectures
-    drawn with replacement from those evaluations, with probabilities :func:`rank_weights`
-    (``k``), and the strategy is rebuilt on it. Each fine-tuning depends only on the
+    """``build(model)`` searching the latent space of a VAE that is fine-tuned every
+    ``retrain.every`` evaluations (``retrain``: a
+    :class:`~graphvae_nas.search.configs.RetrainConfig`): after the first ``every``,
+    ``2 every``, ... evaluations, a copy of the current VAE is trained for ``retrain.epochs``
+    epochs (learning rate ``retrain.lr``) on ``retrain.samples`` architectures drawn with
+    replacement from those evaluations, with probabilities :func:`rank_weights`
+    (``retrain.k``), and the strategy is rebuilt on it. Each fine-tuning depends only on the
     evaluations before it (its random draws are seeded by their hashes), so a resumed study
     replays the same ones. ``model`` itself is never changed. Single-objective only: the
     weights rank the first objective."""
 
-    def __init__(self, build: Callable[[Any], Strategy], model: Any, *, every: int,
-                 k: float = 1e-3, samples: int = 1000, epochs: int = 1, lr: float = 1e-3) -> None:
-        if every < 1 or k <= 0 or samples < 1 or epochs < 1 or lr <= 0:
-            raise ValueError("every, samples and epochs must be >= 1; k and lr > 0")
+    def __init__(self, build: Callable[[Any], Strategy], model: Any,
+                 retrain: RetrainConfig) -> None:
+        if retrain.every < 1:
+            raise GraphVAENASError("weighted retraining needs retrain.every >= 1")
         self._build = build
         self.model = model
-        self.every, self.k, self.samples, self.epochs, self.lr = every, k, samples, epochs, lr
+        self.retrain = retrain
+        self.every = retrain.every
         self._inner = build(model)
         self._trained_at = 0
         self._past: dict[str, float] = {}
@@ -72,7 +76,7 @@ class WeightedRetraining:
     def propose(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
         if len(history.objective_specs) > 1:     # refused at once, not after `every` evaluations
             raise GraphVAENASError("weighted retraining ranks one objective; this study has "
-                                   f"{len(history.objective_specs)} (leave retrain_every at 0)")
+                                   f"{len(history.objective_specs)} (leave retrain.every at 0)")
         while self._trained_at + self.every <= len(history):
             self._retrain(history, self._trained_at + self.every)
         return self._inner.propose(history, n, rng)
@@ -88,11 +92,13 @@ class WeightedRetraining:
             return
         digest = hashlib.sha256("".join(a.canonical_hash for a, _ in scored).encode()).digest()
         seed = int.from_bytes(digest[:4], "little")
-        weights = rank_weights(np.array([y for _, y in scored]), self.k)
-        picks = np.random.default_rng(seed).choice(len(scored), size=self.samples, p=weights)
+        weights = rank_weights(np.array([y for _, y in scored]), self.retrain.k)
+        picks = np.random.default_rng(seed).choice(len(scored), size=self.retrain.samples,
+                                                   p=weights)
         model = copy.deepcopy(self.model)
         train_vae(model, [scored[i][0] for i in picks],
-                  TrainConfig(epochs=self.epochs, batch_size=RETRAIN_BATCH, lr=self.lr,
+                  TrainConfig(epochs=self.retrain.epochs, batch_size=RETRAIN_BATCH,
+                              lr=self.retrain.lr,
                               seed=seed, progress=False))
         self.model = model
         for key, value in getattr(self._inner, "counters", {}).items():

@@ -62,7 +62,7 @@ def _init_end(tag_lists: Sequence[Sequence[str]], length: int) -> int | None:
 
 def summarise_curves(values: Sequence[Sequence[float]], tag_lists: Sequence[Sequence[str]] = ()
                      ) -> Curve:
-    """Mean and population std over runs (as :func:`graphvae_nas.search.compare.summarise`),
+    """Mean and population std over runs (as :func:`graphvae_nas.experiments.compare.summarise`),
     truncated to the shortest run."""
     length = min(len(v) for v in values)
     columns = [[run[i] for run in values] for i in range(length)]
@@ -72,7 +72,7 @@ def summarise_curves(values: Sequence[Sequence[float]], tag_lists: Sequence[Sequ
 
 
 def comparison_curves(runs: Sequence[Mapping[str, Any]], budget: int) -> dict[str, Curve]:
-    """Per strategy of :func:`~graphvae_nas.search.compare.run_comparison`'s runs: the report of
+    """Per strategy of :func:`~graphvae_nas.experiments.compare.run_comparison`'s runs: the report of
     the best-by-objective architecture after 1..``budget`` queries, mean and std over seeds."""
     out: dict[str, Curve] = {}
     for name in dict.fromkeys(r["strategy"] for r in runs):

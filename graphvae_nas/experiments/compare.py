@@ -1,21 +1,24 @@
 """Compare search strategies on a tabular benchmark over many seeds, in worker processes.
 
 Every strategy runs the same :class:`~graphvae_nas.search.Study` harness against the same
-:class:`~graphvae_nas.evaluation.TabularEvaluator`, so results are comparable: for each budget,
-the reported metric of the best-by-objective architecture (mean and std over seeds), the median
-number of queries to reach the table's optimum, and the search overhead per proposal. The
-objective is written ``name[:max|min]`` (maximised by default).
+:class:`~graphvae_nas.evaluation.TabularEvaluator`, so results are comparable. One runner
+serves one objective and several: :func:`run_comparison` records every run (all objectives'
+values, the report column, tags, overhead); :func:`summarise` tabulates single-objective runs
+(for each budget the reported metric of the best-by-objective architecture, mean and std over
+seeds, the median number of queries to reach the table's optimum, the search overhead per
+proposal), :func:`graphvae_nas.experiments.pareto_summary.summarise_pareto` multi-objective
+ones (hypervolume ratios). Objectives are written ``name[:max|min]`` (maximised by default).
 """
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphvae_nas.search.objectives import parse_objective
-from graphvae_nas.search.runs_file import RunsFile, run_jobs, run_study
+from graphvae_nas.search.objectives import as_objectives
+from graphvae_nas.experiments.runs_file import RunsFile, run_jobs, run_study
 from graphvae_nas.threads import DEFAULT_THREADS
 
 _STATE: dict[str, Any] = {}
@@ -23,19 +26,21 @@ _STATE: dict[str, Any] = {}
 
 @dataclass
 class ComparisonSpec:
-    """What to compare: a dataset file, strategies, seeds, budgets and the VAE for BO."""
+    """What to compare: a dataset file, strategies, one or more objectives (``name[:max|min]``,
+    table columns), a ``report`` column recorded for every trial (e.g. test accuracy where the
+    objective is validation accuracy), seeds, the budget, the batch size, the VAE of the
+    latent strategies, and options per strategy (nested, as ``make_strategy`` takes them)."""
 
     dataset: str
     strategies: Sequence[str]
+    objectives: Sequence[str]
+    report: str | None = None
     seeds: int = 100
+    first_seed: int = 0
     budget: int = 150
     batch_size: int = 5
-    objective: str = "cifar10_valid"
-    report: str = "cifar10_test"
     model: str | None = None
-    bo_options: dict[str, Any] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per-strategy options (override ``bo_options``, which every ``bo*`` strategy gets)."""
     threads_per_worker: int = DEFAULT_THREADS   # see graphvae_nas.threads
 
 
@@ -44,13 +49,16 @@ def _init_worker(spec: ComparisonSpec) -> None:
 
     from graphvae_nas.datasets import load_dataset
     from graphvae_nas.evaluation import TabularEvaluator
+    from graphvae_nas.search.factory import needs_vae
 
     torch.set_num_threads(spec.threads_per_worker)
     dataset = load_dataset(spec.dataset, verify=False)
-    objective = parse_objective(spec.objective)
-    _STATE.update(spec=spec, dataset=dataset, objective=objective,
-                  evaluator=TabularEvaluator(dataset, objective.name, report=[spec.report]))
-    if spec.model:
+    objectives = as_objectives(spec.objectives)
+    report = [spec.report] if spec.report else []
+    _STATE.update(spec=spec, dataset=dataset, objectives=objectives,
+                  evaluator=TabularEvaluator(dataset, [o.name for o in objectives],
+                                             report=report))
+    if spec.model and any(needs_vae(name) for name in spec.strategies):
         from graphvae_nas.vae.persistence import load_model
 
         _STATE["model"], _ = load_model(spec.model, space=dataset.space)
@@ -62,48 +70,55 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     name, seed = job
     spec: ComparisonSpec = _STATE["spec"]
     dataset = _STATE["dataset"]
-    options = spec.options.get(name, spec.bo_options if name.startswith("bo") else {})
     strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
-                             candidates=dataset.archs, space=dataset.space, **options)
-    objective = _STATE["objective"]
-    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed, objectives=[objective])
+                             candidates=dataset.archs, space=dataset.space,
+                             options=spec.options.get(name, {}))
+    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed,
+                  objectives=_STATE["objectives"])
     return run_study(study, spec.budget, spec.batch_size,
                      lambda done, seconds: run_record(done, name, seconds, report=spec.report))
 
 
 def run_record(study: Any, name: str, seconds: float, report: str | None = None) -> dict[str, Any]:
-    """A single-objective comparison run's record of ``study`` (strategy ``name``): the
-    objective of every trial, the ``report`` metric of each (default: the objective), tags,
-    wall seconds, search overhead and the strategy's counters."""
+    """A comparison run's record of ``study`` (strategy ``name``): the first objective of
+    every trial (``objective``, oriented by ``direction``), with several objectives every
+    objective's value (``values``), the ``report`` metric of each (default: the first
+    objective), tags, wall seconds, search overhead and the strategy's counters."""
     objective = [t.objective for t in study.trials]
-    return {"strategy": name, "seed": study.seed, "seconds": seconds,
-            "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
-            "direction": study.objectives[0].direction, "objective": objective,
-            "report": objective if report is None else
-            [t.evaluation.metrics.get(report) for t in study.trials],
-            "tags": [t.tag for t in study.trials], "counters": dict(study.stats.strategy)}
+    record = {"strategy": name, "seed": study.seed, "seconds": seconds,
+              "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
+              "direction": study.objectives[0].direction, "objective": objective,
+              "report": objective if report is None else
+              [t.evaluation.metrics.get(report) for t in study.trials],
+              "tags": [t.tag for t in study.trials], "counters": dict(study.stats.strategy)}
+    if len(study.objectives) > 1:
+        record["values"] = [t.evaluation.values for t in study.trials]
+    return record
 
 
-def run_comparison(spec: ComparisonSpec, workers: int = 1,
-                   runs_path: str | Path | None = None) -> list[dict[str, Any]]:
-    """One run per (strategy, seed), seed by seed, spread over ``workers`` processes.
+def run_comparison(spec: ComparisonSpec, workers: int = 1, runs_path: str | Path | None = None,
+                   on_run: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """One run per (strategy, seed), seed by seed, spread over ``workers`` processes;
+    ``on_run`` sees each new run as it ends (e.g. to print progress).
 
     With ``runs_path`` every finished run is appended to that JSONL file
-    (:class:`~graphvae_nas.search.runs_file.RunsFile`) as it completes, and the runs already in
+    (:class:`~graphvae_nas.experiments.runs_file.RunsFile`) as it completes, and the runs already in
     it are not repeated: an interrupted comparison resumes where it stopped. A file written for
-    other settings (dataset, budget, batch size, objective, report, model, options) is refused."""
+    other settings (dataset, objectives, report, budget, batch size, model, options) is
+    refused."""
     # seed by seed, so that an interrupted comparison has equally many seeds of every strategy
-    jobs = [(name, seed) for seed in range(spec.seeds) for name in spec.strategies]
+    jobs = [(name, seed) for seed in range(spec.first_seed, spec.first_seed + spec.seeds)
+            for name in spec.strategies]
     record = None if runs_path is None else RunsFile(runs_path, comparison_settings(spec))
     return run_jobs(jobs, _run_one, workers=workers, initializer=_init_worker, initargs=(spec,),
-                    record=record)
+                    record=record, on_run=on_run)
 
 
 def comparison_settings(spec: ComparisonSpec) -> dict[str, Any]:
     """The fields of ``spec`` that decide a run's outcome (strategies and seeds do not)."""
-    return {"dataset": str(spec.dataset), "budget": spec.budget, "batch_size": spec.batch_size,
-            "objective": spec.objective, "report": spec.report, "model": spec.model,
-            "bo_options": spec.bo_options, "options": spec.options}
+    return {"dataset": str(spec.dataset), "objectives": list(spec.objectives),
+            "report": spec.report, "budget": spec.budget, "batch_size": spec.batch_size,
+            "model": spec.model, "options": spec.options}
 
 
 def best_report_at(run: dict[str, Any], budget: int) -> float:

@@ -3,7 +3,8 @@
 Each line is one run (a dict with ``strategy`` and ``seed``) plus the ``settings`` that decide
 its outcome. Reading checks every line's settings against the current comparison's and refuses
 a file written for other settings, naming the line and the first field that differs; a last line
-cut off mid-write (the process was killed) is dropped so that appending stays valid.
+cut off mid-write (the process was killed) is dropped so that appending stays valid; lines are
+written and fsync'd by the same :class:`~graphvae_nas.jsonl_log.AppendLog` as the study store.
 
 A run that ends in an error is recorded too, marked ``"partial": true`` with the ``error`` and
 the trials it finished (:class:`RunInterrupted` carries it out of the run), so nothing it did
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.jsonl_log import AppendLog
 from graphvae_nas.locking import exclusive_lock
 
 
@@ -88,23 +90,18 @@ def run_study(study: Any, budget: int, batch_size: int,
     return record(study, time.perf_counter() - start)
 
 
-def _records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int]:
-    """The run records of ``path`` with their line numbers, and the byte length of a last line
-    cut off mid-write (0 when there is none)."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+def _records(path: Path, *, repair: bool) -> list[tuple[int, dict[str, Any]]]:
+    """The run records of ``path`` with their line numbers; a last line cut off mid-write is
+    cut from the file with ``repair``, else skipped (:class:`~graphvae_nas.jsonl_log.AppendLog`)."""
     records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        if number == len(lines) and not line.endswith("\n"):
-            return records, len(line.encode("utf-8"))      # killed mid-write
+    for number, line in AppendLog(path, "runs file").lines(repair=repair):
         try:
             run = json.loads(line)
             run["strategy"], int(run["seed"])
         except (ValueError, KeyError, TypeError) as exc:
             raise DataFormatError(f"{path}:{number}: not a comparison run record ({exc})") from None
         records.append((number, run))
-    return records, 0
+    return records
 
 
 def read_runs(paths: Sequence[str | Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -115,7 +112,9 @@ def read_runs(paths: Sequence[str | Path]) -> tuple[list[dict[str, Any]], list[d
     finished: dict[tuple[str, int], dict[str, Any]] = {}
     partial: dict[tuple[str, int], dict[str, Any]] = {}
     for path in paths:
-        for _, run in _records(Path(path))[0]:
+        if not Path(path).is_file():
+            raise DataFormatError("no such runs file", path=str(path))
+        for _, run in _records(Path(path), repair=False):
             key = (run["strategy"], int(run["seed"]))
             run.pop("settings", None)
             if run.get("partial"):
@@ -140,9 +139,7 @@ class RunsFile:
         ``partial``, instead the runs that ended in an error and were not finished since."""
         if not self.path.exists():
             return {}
-        records, cut_off = _records(self.path)
-        if cut_off:
-            self._truncate(cut_off)
+        records = _records(self.path, repair=True)
         runs: dict[tuple[str, int], dict[str, Any]] = {}
         failed: dict[tuple[str, int], dict[str, Any]] = {}
         for number, run in records:
@@ -164,13 +161,8 @@ class RunsFile:
         return runs
 
     def append(self, run: dict[str, Any]) -> None:
-        """Record one run, finished or partial (flushed at once)."""
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"settings": self.settings, **run}) + "\n")
-
-    def _truncate(self, size: int) -> None:
-        with open(self.path, "r+b") as f:
-            f.truncate(self.path.stat().st_size - size)
+        """Record one run, finished or partial (flushed and fsync'd before returning)."""
+        AppendLog(self.path, "runs file").append({"settings": self.settings, **run})
 
 
 def _needs_vae(strategy: str) -> bool:
