@@ -11,7 +11,7 @@ offered it: the generator, not the surrogate, limits decode mode. With ``--retra
 the VAE is fine-tuned every N evaluations as ``bo``'s weighted retraining does (same options).
 For comparison, ``--generator moves`` offers instead the candidates of a search over arc moves
 (the one-arc moves and 200 two-step mutations of the ``--top`` best, as ``bo-structure``'s
-``mutation_top`` does; ``class-moves``: the moves between equivalence classes). Rows are named
+``mutate.top`` does; ``class-moves``: the moves between equivalence classes). Rows are named
 ``oracle-GENERATOR``.
 The strategy's counters (in each run's record) say how many rounds' candidates held any
 structure better than the best so far (``rounds_with_improvement`` of ``rounds``) and how many

@@ -33,9 +33,8 @@ class SearchSpace(Protocol):
     Optional capability (not part of the protocol, so ``isinstance`` checks do not need it):
     ``to_module(arch, num_classes, *, in_channels=3, **kwargs) -> torch.nn.Module`` builds a
     trainable PyTorch network of a valid architecture (the built-in spaces have it; see
-    :mod:`graphvae_nas.networks`); ``strategy_defaults(strategy) -> dict`` gives the options
-    a search strategy takes on this space unless the caller sets them (see
-    :func:`~graphvae_nas.search.make_strategy`; :class:`SpaceBase` gives none)."""
+    :mod:`graphvae_nas.networks`). Search options never live here: the search layer's presets
+    (:mod:`graphvae_nas.search.presets`) hold settings tuned for a kind of space."""
 
     name: str
     ops: tuple[str, ...]

@@ -112,7 +112,7 @@ class SurrogateStrategy:
 
     def _select(self, state: Round, candidates: list[Architecture]) -> list[Proposal]:
         """The batch acquisition over the candidates' features, after a cheap prefilter: the
-        ``pool_shortlist`` best by the analytic counterpart (one posterior for all of them), so
+        ``acquisition.shortlist`` best by the analytic counterpart (one posterior for all of them), so
         that the greedy batch selection runs over hundreds, not thousands."""
         from botorch.optim import optimize_acqf_discrete
 
