@@ -9,6 +9,11 @@ that this script trains once, seeded, into ``--workdir`` (the same file serves b
     python benchmarks/check_trajectories.py --record before.json     # before the change
     python benchmarks/check_trajectories.py --compare before.json    # after: exit 1 on a change
 
+``benchmarks/trajectories-926251d.json`` holds the trajectories of commit 926251d (before the
+options were grouped), recorded on the 2-core CPU machine with torch 2.13.0; compare against
+it to show that a later change keeps them (the small VAEs are trained on the CPU, so another
+torch build or processor may train other weights and record other latent-strategy runs).
+
 Needs ``../shared/data`` (NAS-Bench-201's 200-epoch table and bnlearn's Asia data).
 """
 from __future__ import annotations
