@@ -484,3 +484,35 @@ def test_wrongly_typed_dataset_values(tmp_path: Path, where: str, value) -> None
     with pytest.raises(DataFormatError) as info:
         load_dataset(path)
     assert info.value.line == line_no
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_metric_in_a_dataset_is_refused(capsys, tmp_path: Path, token: str) -> None:
+    """JSON has no NaN or Infinity (Python's json writes and reads them anyway): a dataset
+    record holding one is refused with its line and field, as the CSV importer refuses inf; a
+    missing value is left out of the record."""
+    path, _ = write_dataset(tmp_path)
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[2])
+    lines[2] = json.dumps(record).replace(json.dumps(record["metrics"]), f'{{"acc": {token}}}')
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match="not a finite number") as caught:
+        load_dataset(path)
+    assert caught.value.line == 3 and caught.value.field == "acc"
+    assert_cli_error(capsys, ["data", "stats", str(path), "--json"], f"{path.name}:3",
+                     "not a finite number")
+
+
+def test_csv_with_one_architecture_twice_and_other_metrics(capsys, tmp_path: Path) -> None:
+    """Refused, naming both lines (an isomorphic spelling counts as the same architecture);
+    with the same values the rows import; --dedupe keeps the first of each."""
+    path = write(tmp_path / "t.csv", f"arch_str,acc\n{CELL},1.0\n{CELL2},2.0\n{CELL},1.5\n")
+    assert_cli_error(capsys, ["data", "import", "--space", "nb201", path, "-o", tmp_path / "o.jsonl"],
+                     f"{path}:4", "the architecture of line 2 again", "acc 1 then 1.5", "--dedupe")
+    assert not (tmp_path / "o.jsonl").exists()
+    same = write(tmp_path / "s.csv", f"arch_str,acc\n{CELL},1.0\n{CELL},1.0\n")
+    assert len(read_table(same, NB201).dataset) == 2
+    rc, _, err = run(capsys, "data", "import", "--space", "nb201", path, "--dedupe",
+                     "-o", tmp_path / "o.jsonl")
+    assert rc == 0, err
+    assert [r.metrics["acc"] for r in load_dataset(tmp_path / "o.jsonl")] == [1.0, 2.0]

@@ -55,3 +55,35 @@ def test_cli_runs_with_its_threads_option_and_restores(three_threads, tmp_path, 
     # the parser binds func at build time, so patch before main() builds it
     assert main(["data", "sample", "--space", "nb201", "-n", "2", "-o", str(tmp_path / "s.jsonl")]) == 0
     assert seen == [DEFAULT_THREADS] and torch.get_num_threads() == 3
+
+
+def test_more_threads_than_cpus_are_bounded_with_a_warning() -> None:
+    """--threads 100000 once crashed torch after the results were written: a count above the
+    CPUs this process may use becomes that number, and the caller is told."""
+    import torch
+
+    from graphvae_nas.threads import available_cpus, cpu_threads
+
+    before = torch.get_num_threads()
+    with pytest.warns(UserWarning, match=f"100000 CPU threads asked for, {available_cpus()} "
+                                         "available"):
+        with cpu_threads(100_000) as used:
+            assert used == available_cpus() == torch.get_num_threads()
+    assert torch.get_num_threads() == before
+
+
+def test_the_command_line_bounds_threads(tmp_path, capsys) -> None:
+    from cli_run import run
+
+    from graphvae_nas.threads import available_cpus
+
+    from graphvae_nas.datasets import ArchitectureDataset, save_dataset
+
+    cells = list(get_space("nb201").enumerate())[:20]
+    save_dataset(ArchitectureDataset.from_architectures(get_space("nb201"), cells, {}),
+                 tmp_path / "d.jsonl")
+    rc, out, err = run(capsys, "vae", "train", "--dataset", tmp_path / "d.jsonl", "--hidden", "8",
+                       "--latent", "2", "--epochs", "1", "--threads", "100000",
+                       "--out", tmp_path / "m.pt")
+    assert rc == 0, err
+    assert f"using {available_cpus()}" in err

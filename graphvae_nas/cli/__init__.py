@@ -6,8 +6,9 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from graphvae_nas import __version__
+from graphvae_nas.cli.paths import check_paths
 from graphvae_nas.errors import GraphVAENASError
-from graphvae_nas.threads import DEFAULT_THREADS, cpu_threads
+from graphvae_nas.threads import DEFAULT_THREADS, available_cpus, cpu_threads
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -52,11 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bound_threads(args: argparse.Namespace) -> None:
+    """``--threads`` above the CPUs this process may use becomes that number, said on stderr."""
+    threads = getattr(args, "threads", None)
+    cpus = available_cpus()
+    if threads is not None and threads > cpus:
+        print(f"graphvae-nas: --threads {threads}: {cpus} CPUs available, using {cpus}",
+              file=sys.stderr)
+        args.threads = cpus
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphvae-nas`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_paths(args)      # no output may be an input or another output
+        _bound_threads(args)
         with cpu_threads(getattr(args, "threads", DEFAULT_THREADS)):   # restored afterwards
             args.func(args)
     except GraphVAENASError as exc:

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from graphvae_nas.cli.paths import declare_paths
 from graphvae_nas.cli.numbers import nonnegative_int, open_fraction, positive_float, positive_int
 from graphvae_nas.datasets import (
     ArchitectureDataset,
@@ -47,8 +48,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--missing-value", action="append", default=[], metavar="[COLUMN=]VALUE",
                    help="tables: VALUE in COLUMN (in every metric column without COLUMN=) means "
                         "missing, e.g. edgetpu_latency=-1; repeatable")
-    p.add_argument("--dedupe", action="store_true", help="keep the first of isomorphic duplicates")
+    p.add_argument("--dedupe", action="store_true",
+                   help="keep the first of isomorphic duplicates (without it, a table holding one "
+                        "architecture twice with different metrics is refused)")
     p.set_defaults(func=cmd_import)
+    declare_paths(p, inputs=("file",), outputs=("out",))
 
     p = sub.add_parser("merge", help="merge datasets of one space by canonical hash")
     p.add_argument("files", nargs="+", help="datasets of one space to merge")
@@ -56,11 +60,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--how", choices=["outer", "inner"], default="outer",
                    help="outer: every architecture of any file; inner: only those in all files")
     p.set_defaults(func=cmd_merge)
+    declare_paths(p, inputs=("files",), outputs=("out",))
 
     p = sub.add_parser("dedupe", help="drop architectures isomorphic to an earlier one")
     p.add_argument("file", help="the dataset")
     p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_dedupe)
+    declare_paths(p, inputs=("file",), outputs=("out",))
 
     p = sub.add_parser("stats", help="count, unique and per-metric min/max/mean")
     p.add_argument("file", help="the dataset")
@@ -81,6 +87,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--train-out", required=True, help="training dataset to write")
     p.add_argument("--test-out", required=True, help="test dataset to write")
     p.set_defaults(func=cmd_split)
+    declare_paths(p, inputs=("file",), outputs=("train_out", "test_out"))
 
     p = sub.add_parser("sample", help="sample architectures of a space, or records of a dataset")
     p.add_argument("file", nargs="?", help="dataset to sample from (else --space)")
@@ -95,6 +102,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="with --score bdeu: imaginary sample size")
     p.add_argument("-o", "--out", required=True, help="output dataset (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_sample)
+    declare_paths(p, inputs=("file", "score_data"), outputs=("out",))
 
     p = sub.add_parser("show", help="print an architecture (and draw it with --png)")
     p.add_argument("file", nargs="?", help="dataset to show a record of")
@@ -106,6 +114,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--png", help="draw the architecture to this PNG (needs the viz extra)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
+    declare_paths(p, inputs=("file",), outputs=("png",))
 
     p = sub.add_parser("pareto", help="the exact Pareto front of a table over several objectives")
     p.add_argument("file", help="dataset (.jsonl or .jsonl.gz)")
@@ -116,6 +125,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="print JSON (front, hypervolume, reference point)")
     p.add_argument("--png", help="draw the front to this PNG (two objectives; needs the viz extra)")
     p.set_defaults(func=cmd_pareto)
+    declare_paths(p, inputs=("file",), outputs=("png",))
 
     p = sub.add_parser("fetch", help="download an image dataset (CIFAR) and check its md5")
     p.add_argument("name", help="cifar10 or cifar100 (digits ships with scikit-learn)")
@@ -167,7 +177,8 @@ def cmd_import(args: argparse.Namespace) -> None:
         metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
         report = read_table(args.file, space, arch_column=args.arch_column, metrics=metrics,
                             prefix=args.prefix, skip_bad=args.skip_bad,
-                            missing_values=_missing_values(args.missing_value))
+                            missing_values=_missing_values(args.missing_value),
+                            conflicts="keep" if args.dedupe else "error")
     _report(report)
     dataset = report.dataset
     if args.dedupe:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
+from graphvae_nas.cli.paths import declare_paths
 from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
 
@@ -54,6 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--restore-best", action="store_true",
                    help="end with the weights of the epoch of lowest training loss")
     p.set_defaults(func=cmd_train)
+    declare_paths(p, inputs=("dataset", "init_from"), outputs=("out", "checkpoint"))
 
     p = sub.add_parser("eval", help="recon_acc, validity, uniqueness, novelty, rmse, pearson")
     p.add_argument("model", help="model file written by vae train (or the default VAE)")
@@ -80,6 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="dataset whose architectures to encode")
     p.add_argument("-o", "--out", required=True, help=".npz with mu, logvar and hashes")
     p.set_defaults(func=cmd_encode)
+    declare_paths(p, inputs=("model", "dataset"), outputs=("out",))
 
     p = sub.add_parser("sample", help="decode prior samples into architectures")
     p.add_argument("model", help="model file written by vae train (or the default VAE)")
@@ -89,12 +92,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the points and the decodes")
     p.add_argument("-o", "--out", required=True, help="dataset of the valid decodes (.jsonl[.gz])")
     p.set_defaults(func=cmd_sample)
+    declare_paths(p, inputs=("model",), outputs=("out",))
 
     p = sub.add_parser("convert", help="rewrite a version-1 model or checkpoint file in the "
                                        "current checksummed format (never runs code in it)")
     p.add_argument("old", help="version-1 file")
     p.add_argument("new", help="file to write")
     p.set_defaults(func=cmd_convert)
+    declare_paths(p, inputs=("old",), outputs=("new",))
 
 
 def _load_train_set(path: str, space_name: str | None):

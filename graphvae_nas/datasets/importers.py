@@ -179,7 +179,8 @@ def read_dvae_enas(path: str | Path, space: SearchSpace | None = None, *,
 def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None = None,
                metrics: Sequence[str] | None = None, prefix: str = "",
                skip_bad: bool = False, delimiter: str | None = None,
-               missing_values: Mapping[str, float | Sequence[float]] | None = None) -> ImportReport:
+               missing_values: Mapping[str, float | Sequence[float]] | None = None,
+               conflicts: str = "error") -> ImportReport:
     """Import a CSV (or TSV) with one architecture column and numeric metric columns.
 
     ``arch_column`` defaults to the first of :data:`ARCH_COLUMN_CANDIDATES` present. The
@@ -190,7 +191,13 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
     for every metric column) to a marker or markers, compared as numbers (e.g.
     ``{"edgetpu_latency": -1}``, the "not measured" sentinel of NAS-Bench-201's hardware
     table). How many were found per column is in the report's ``marked_missing``.
+
+    The same architecture (canonical hash) on two rows with different metric values is
+    refused, naming both lines (``conflicts="error"``); ``conflicts="keep"`` imports every row
+    (then ``dataset.dedupe()`` keeps the first of each, as ``data import --dedupe`` does).
     """
+    if conflicts not in ("error", "keep"):
+        raise ValueError(f"conflicts must be 'error' or 'keep', got {conflicts!r}")
     path = _check_file(path)
     with reading_errors(path), open_text(path) as handle:
         sample = handle.readline()
@@ -214,6 +221,7 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
         rows = _Collector(path, skip_bad)
         values = array("d")
         cache: dict[str, Architecture] = {}
+        first_rows: dict[str, tuple[int, list[float]]] = {}
         for line_no, row in enumerate(reader, start=2):
             if not row or not any(cell.strip() for cell in row):
                 continue
@@ -231,6 +239,14 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
             parsed = _parse_numbers(row, metric_idx, metric_cols, rows, line_no, markers, marked)
             if parsed is None:
                 continue
+            if conflicts == "error":
+                earlier = first_rows.setdefault(arch.canonical_hash, (line_no, parsed))
+                if earlier[0] != line_no and not _same_values(earlier[1], parsed):
+                    raise DataFormatError(
+                        f"the architecture of line {earlier[0]} again, with other metric values "
+                        f"({_differences(metric_cols, earlier[1], parsed)}); keep the first of "
+                        "each with --dedupe, or fix the table", path=path, line=line_no,
+                        field=arch_col)
             rows.archs.append(arch)
             rows.sources.append(f"{rows.name}:{line_no}")
             values.extend(parsed)
@@ -242,6 +258,16 @@ def read_table(path: str | Path, space: SearchSpace, *, arch_column: str | None 
         rows.sources, [file_provenance(path, "table", arch_column=arch_col, prefix=prefix)])
     return ImportReport(dataset, rows.skipped, ignored,
                         {name: marked[name] for name in metric_cols if marked[name]})
+
+
+def _same_values(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Equal metric rows (a missing value, NaN, equals only another missing value)."""
+    return all(x == y or (x != x and y != y) for x, y in zip(a, b))
+
+
+def _differences(names: Sequence[str], a: Sequence[float], b: Sequence[float]) -> str:
+    return ", ".join(f"{name} {x:g} then {y:g}" for name, x, y in zip(names, a, b)
+                     if not (x == y or (x != x and y != y)))
 
 
 def _missing_markers(declared: Mapping[str, float | Sequence[float]], metric_cols: list[str],

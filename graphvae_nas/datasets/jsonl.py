@@ -21,8 +21,7 @@ import contextlib
 import gzip
 import io
 import json
-import os
-import tempfile
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -31,7 +30,7 @@ import numpy as np
 
 from graphvae_nas.datasets.dataset import ArchitectureDataset
 from graphvae_nas.errors import ArchitectureError, DataFormatError
-from graphvae_nas.permissions import give_default_permissions
+from graphvae_nas.files import atomic_write
 from graphvae_nas.spaces import SearchSpace, same_architectures, space_from_spec
 
 FORMAT_NAME = "graphvae_nas.dataset"
@@ -65,21 +64,16 @@ def reading_errors(path: str | Path) -> Iterator[None]:
 
 
 def save_dataset(dataset: ArchitectureDataset, path: str | Path) -> None:
-    """Write ``dataset`` to ``path`` atomically (gzip when the name ends in ``.gz``)."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise DataFormatError(f"cannot write: folder {str(path.parent)!r} does not exist", path=str(path))
-    if path.is_dir():
-        raise DataFormatError("cannot write: this is a folder; give a file name", path=str(path))
+    """Write ``dataset`` to ``path`` atomically (gzip when the name ends in ``.gz``); only a
+    regular file or a new name is replaced (:func:`graphvae_nas.files.atomic_write`)."""
     header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "space": dataset.space.spec(),
               "metrics": dataset.metric_names, "count": len(dataset),
               "provenance": dataset.provenance}
     columns = [(name, values.tolist()) for name, values in dataset.metrics.items()]
     space = dataset.space
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        with open_text(tmp, "w", gz=path.name.endswith(".gz")) as out:
+
+    def write(tmp: str) -> None:
+        with open_text(tmp, "w", gz=Path(path).name.endswith(".gz")) as out:
             out.write(json.dumps(header) + "\n")
             for i in range(len(dataset)):
                 metrics = {name: col[i] for name, col in columns if col[i] == col[i]}  # skip NaN
@@ -87,11 +81,8 @@ def save_dataset(dataset: ArchitectureDataset, path: str | Path) -> None:
                 out.write(json.dumps({"hash": arch.canonical_hash, "arch": space.format(arch),
                                       "metrics": metrics, "source": dataset.sources[i]}) + "\n")
             out.flush()
-        give_default_permissions(tmp)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
 
 
 def load_dataset(path: str | Path, *, space: SearchSpace | None = None,
@@ -162,10 +153,17 @@ def _read(handle: IO[str], path: str, space: SearchSpace | None, verify: bool) -
                 raise DataFormatError(f"metric {name!r} is not declared in the header",
                                       path=path, line=line_no, field=name)
         for name, column in columns.items():
-            value = metrics.get(name, nan)
+            if name not in metrics:          # missing: absent from the record, as written
+                column.append(nan)
+                continue
+            value = metrics[name]
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise DataFormatError(f"metric value {value!r} is not a number",
                                       path=path, line=line_no, field=name)
+            if not math.isfinite(value):     # JSON has no NaN or Infinity; a missing value is absent
+                raise DataFormatError(f"metric value {value!r} is not a finite number (leave a "
+                                      "missing value out of the record)", path=path,
+                                      line=line_no, field=name)
             column.append(value)
         archs.append(arch)
         sources.append(str(record.get("source", "")))

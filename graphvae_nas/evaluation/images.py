@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from graphvae_nas.errors import DataFormatError
+from graphvae_nas.files import replaceable_target
 from graphvae_nas.permissions import give_default_permissions
 
 KNOWN_DATASETS = ("digits", "cifar10", "cifar100")
@@ -377,7 +378,9 @@ def file_md5(path: str | Path) -> str:
 
 
 def _download_verified(url: str, target: Path, expected: str, progress: bool) -> None:
-    """Download ``url`` to ``target`` through a temporary file, keeping it only if md5 matches."""
+    """Download ``url`` to ``target`` through a temporary file, keeping it only if md5 matches
+    (and replacing only a regular file or nothing: :func:`graphvae_nas.files.replaceable_target`)."""
+    target = replaceable_target(target)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
                                         dir=target.parent)

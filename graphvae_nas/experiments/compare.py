@@ -19,7 +19,7 @@ from typing import Any
 
 from graphvae_nas.search.objectives import as_objectives
 from graphvae_nas.experiments.runs_file import RunsFile, run_jobs, run_study
-from graphvae_nas.threads import DEFAULT_THREADS
+from graphvae_nas.threads import DEFAULT_THREADS, bounded_threads
 
 _STATE: dict[str, Any] = {}
 
@@ -51,7 +51,7 @@ def _init_worker(spec: ComparisonSpec) -> None:
     from graphvae_nas.evaluation import TabularEvaluator
     from graphvae_nas.search.factory import needs_vae
 
-    torch.set_num_threads(spec.threads_per_worker)
+    torch.set_num_threads(bounded_threads(spec.threads_per_worker))
     dataset = load_dataset(spec.dataset, verify=False)
     objectives = as_objectives(spec.objectives)
     report = [spec.report] if spec.report else []

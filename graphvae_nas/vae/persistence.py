@@ -20,14 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from graphvae_nas.errors import GraphVAENASError
-from graphvae_nas.permissions import give_default_permissions
+from graphvae_nas.files import atomic_write
 from graphvae_nas.spaces import SearchSpace, same_architectures, space_from_spec
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
@@ -83,20 +82,14 @@ def _checksum(meta: str, tensors: dict[str, torch.Tensor]) -> str:
 
 # ------------------------------------------------------------------------------ files
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` to a temporary file in the same folder, then rename into place."""
+    """``torch.save`` to a temporary file in the same folder, then rename into place (only
+    over a regular file or a new name: :func:`graphvae_nas.files.atomic_write`); the folder is
+    created when missing."""
     path = Path(path)
     if path.is_dir():
         raise GraphVAENASError(f"{path}: cannot write: this is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        give_default_permissions(tmp)  # mkstemp creates 0600; models get 0644 like datasets
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def save_payload(payload: dict[str, Any], path: str | Path, *, file_format: str = MODEL_FORMAT) -> None:
