@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -66,7 +67,9 @@ def _bound_threads(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphvae-nas`` console script; returns the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = [str(word) for word in argv]     # e.g. to print the command that resumes a run
     try:
         check_paths(args)      # no output may be an input or another output
         _bound_threads(args)
@@ -78,7 +81,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("graphvae-nas: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # e.g. `graphvae-nas data stats --json | head`
+        _silence_stdout()
+        return 141
     return 0
+
+
+def _silence_stdout() -> None:
+    """After the reader of our output went away: send what is still buffered nowhere, so that
+    Python's exit does not print a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no real file descriptor (tests)
+        pass
 
 
 if __name__ == "__main__":

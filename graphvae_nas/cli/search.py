@@ -291,6 +291,10 @@ def cmd_search(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else _default_out()
     if out.exists() and not out.is_dir():
         raise DataFormatError("is a file, not a folder", path=str(out))
+    store = out / "study.jsonl"
+    if args.resume and (not store.exists() or (store.is_file() and store.stat().st_size == 0)):
+        raise GraphVAENASError(f"--resume: there is no study in {out} to continue (no "
+                               f"{store.name}); leave out --resume to start one")
     mode = _mode(args)
     defaults = {"training": TRAINING_DEFAULTS, "table": TABULAR_DEFAULTS, "bn": BN_DEFAULTS}[mode]
     budget = defaults["budget"] if args.budget is None else args.budget
@@ -328,15 +332,59 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
         print(describe_options(args.strategy, strategy.spec()), file=sys.stderr)
         executor = _executor(args)
         start = time.perf_counter()
+        interrupted = False
         try:
             with SearchProgress(study, budget) as progress:
                 study.optimize(budget, batch_size=batch_size, executor=executor,
                                on_proposing=progress.proposing, callback=progress.trial)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
             if executor is not None:
                 executor.shutdown()
     _write_results(args, out, space, study, evaluator, mode, time.perf_counter() - start,
                    model_path)
+    if interrupted:
+        print(f"interrupted after {len(study.trials)} of {budget} evaluations (all recorded in "
+              f"{out / 'study.jsonl'}); continue with:\n  {resume_command(args, out)}",
+              file=sys.stderr)
+        raise KeyboardInterrupt
+    _check_some_succeeded(study, out)
+
+
+def resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command line that continues this search: the one given, with --resume (and --out
+    when it was the default)."""
+    words = list(getattr(args, "argv", None) or ["search"])
+    if "--out" not in words and not any(w.startswith("--out=") for w in words):
+        words += ["--out", str(out)]
+    if "--resume" not in words:
+        words.append("--resume")
+    return shlex.join(["graphvae-nas", *words])
+
+
+def failure_counts(study) -> dict[str, int]:
+    """How many evaluations failed, by reason."""
+    from collections import Counter
+
+    return dict(Counter(t.evaluation.failure or "no value" for t in study.trials
+                        if t.objective is None))
+
+
+def _check_some_succeeded(study, out: Path) -> None:
+    """A search in which no evaluation succeeded is a failure (exit status 2), with the counts."""
+    if study.trials and all(t.objective is None for t in study.trials):
+        counts = "; ".join(f"{reason} ({n})" for reason, n in failure_counts(study).items())
+        raise GraphVAENASError(f"no evaluation succeeded in {len(study.trials)}: {counts} "
+                               f"(recorded in {out}/)")
+
+
+def format_value(value: float) -> str:
+    """A score at its natural precision: up to 4 decimals (-11149.2643, 91.55), small values in
+    4 significant digits."""
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.4g}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def describe_options(name: str, spec: dict) -> str:
@@ -420,6 +468,7 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
         "strategy_counters": study.stats.strategy,
         "failures": [{"trial": t.number, "reason": t.evaluation.failure}
                      for t in study.trials if t.objective is None],
+        "failure_counts": failure_counts(study),
     })
     true_front = None
     if mode == "bn":
@@ -450,15 +499,17 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
     if front is not None:
         names = ", ".join(map(str, objectives))
         print(f"Pareto front after {len(study.trials)} queries ({names}): {len(front)} architectures")
-        for trial in front:
-            shown = ", ".join(f"{o.name} {trial.evaluation.values[o.name]:.4g}" for o in objectives)
+        for trial in sorted(front, key=lambda t: first.orient(t.evaluation.values[first.name]),
+                            reverse=True):        # best first by the first objective
+            shown = ", ".join(f"{o.name} {format_value(trial.evaluation.values[o.name])}"
+                              for o in objectives)
             print(f"  {space.format(trial.arch)}  {shown}")
     elif best is not None:
         shown = ([k for k in report if k in best.evaluation.metrics]
                  or [k for k in best.evaluation.metrics if k != first.name])
-        extra = ", ".join(f"{k} {best.evaluation.metrics[k]:.4g}" for k in shown)
+        extra = ", ".join(f"{k} {format_value(best.evaluation.metrics[k])}" for k in shown)
         print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
-              f"  {first.name} {best.objective:.4g}" + (f", {extra}" if extra else ""))
+              f"  {first.name} {format_value(best.objective)}" + (f", {extra}" if extra else ""))
         if mode == "training" and args.epochs is None:
             _print_full_training_hint(args, space, best.arch, evaluator.config.epochs)
     if front is not None:
@@ -466,6 +517,10 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
             if summary.get("hypervolume_ratio") is not None else ""
         print(f"hypervolume {summary['hypervolume']:.6g} from the {summary['reference_point']['source']} "
               f"reference point {summary['reference_point']['values']}{shown}")
+    counts = failure_counts(study)
+    if counts:
+        print(f"{sum(counts.values())} of {len(study.trials)} evaluations failed: "
+              + "; ".join(f"{reason} ({n})" for reason, n in counts.items()), file=sys.stderr)
     files = "study.jsonl, summary.json, curve.png" + (", front.png" if front is not None and
                                                        len(objectives) == 2 else "")
     print(f"results in {out}/ ({files})", file=sys.stderr)

@@ -1,0 +1,132 @@
+"""A search never hides a failure: failed evaluations are counted by reason, a search with no
+success exits non-zero, an interrupted one records what it did and says how to continue, and a
+--resume with nothing to resume is refused. One row per case, as the next adversarial pass adds
+them."""
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+from cli_run import run
+from test_search import synthetic_table
+
+from graphvae_nas.datasets import ArchitectureDataset, save_dataset
+from graphvae_nas.spaces import get_space
+
+
+@pytest.fixture()
+def small_nb201_table(tmp_path) -> Path:
+    """20 of NB201's 15,625 cells: a table that does not cover its space."""
+    space = get_space("nb201")
+    cells = list(space.enumerate())[:20]
+    path = tmp_path / "small.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(space, cells, {"acc": [float(i) for i in
+                                                                                range(20)]}), path)
+    return path
+
+
+def test_a_search_in_which_nothing_succeeded_exits_non_zero_with_the_counts(
+        small_nb201_table, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    rc, _, err = run(capsys, "search", "--dataset", small_nb201_table, "--objective", "acc",
+                     "--strategy", "random", "--budget", "8", "--out", out)
+    assert rc == 2, err
+    assert "no evaluation succeeded in 8: architecture not in the table (8)" in err
+    assert "8 of 8 evaluations failed: architecture not in the table (8)" in err
+    summary = json.loads((out / "summary.json").read_text())    # what was done is written
+    assert summary["failure_counts"] == {"architecture not in the table": 8}
+    assert summary["best"] is None
+
+
+def test_failures_are_counted_on_the_console_and_in_the_summary(tmp_path, capsys) -> None:
+    """A table with missing values: some trials fail, and the console says how many, why."""
+    table = synthetic_table()
+    values = table.metrics["score"].copy()
+    values[::3] = float("nan")
+    holes = ArchitectureDataset(table.space, table.archs, {"score": values}, table.sources)
+    path = tmp_path / "holes.jsonl"
+    save_dataset(holes, path)
+    rc, _, err = run(capsys, "search", "--dataset", path, "--objective", "score", "--strategy",
+                     "random", "--budget", "30", "--out", tmp_path / "run")
+    assert rc == 0, err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    failed = summary["failure_counts"]["no 'score' value in the table"]
+    assert failed > 0 and f"{failed} of 30 evaluations failed: no 'score' value in the table" in err
+
+
+def test_resume_without_a_study_is_refused(tmp_path, capsys) -> None:
+    table = tmp_path / "t.jsonl"
+    save_dataset(synthetic_table(), table)
+    for out in (tmp_path / "missing", tmp_path / "empty"):
+        if out.name == "empty":
+            out.mkdir()
+        rc, _, err = run(capsys, "search", "--dataset", table, "--objective", "score", "--strategy",
+                         "random", "--budget", "5", "--out", out, "--resume")
+        assert rc == 2 and f"there is no study in {out} to continue" in err
+        assert not (out / "study.jsonl").exists()
+
+
+def test_an_interrupted_search_writes_its_summary_and_says_how_to_continue(
+        tmp_path, capsys, monkeypatch) -> None:
+    from graphvae_nas.evaluation import TabularEvaluator
+
+    table = tmp_path / "t.jsonl"
+    save_dataset(synthetic_table(), table)
+    original = TabularEvaluator.evaluate
+    calls = {"n": 0}
+
+    def interrupt_after_7(self, arch):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return original(self, arch)
+
+    monkeypatch.setattr(TabularEvaluator, "evaluate", interrupt_after_7)
+    out = tmp_path / "run"
+    args = ["search", "--dataset", str(table), "--objective", "score", "--strategy", "evolution",
+            "--budget", "20", "--out", str(out)]
+    rc, _, err = run(capsys, *args)
+    assert rc == 130
+    assert json.loads((out / "summary.json").read_text())["trials"] == 7
+    command = err.split("continue with:\n", 1)[1].splitlines()[0].strip()
+    assert command == shlex.join(["graphvae-nas", *args, "--resume"])
+    monkeypatch.setattr(TabularEvaluator, "evaluate", original)
+    rc, _, err = run(capsys, *shlex.split(command)[1:])
+    assert rc == 0, err
+    assert json.loads((out / "summary.json").read_text())["trials"] == 20
+
+
+def test_scores_print_at_their_natural_precision_and_fronts_best_first(tmp_path, capsys) -> None:
+    from test_objectives import two_objective_table
+
+    from graphvae_nas.cli.search import format_value
+
+    assert format_value(-11149.26431) == "-11149.2643" and format_value(91.55) == "91.55"
+    assert format_value(0.00012345) == "0.0001234" and format_value(3.0) == "3"
+    path = tmp_path / "two.jsonl"
+    save_dataset(two_objective_table(), path)
+    rc, out, err = run(capsys, "search", "--dataset", path, "--objective", "score:max",
+                       "--objective", "latency:min", "--strategy", "random", "--budget", "30",
+                       "--out", tmp_path / "mo")
+    assert rc == 0, err
+    rows = [line for line in out.splitlines() if line.startswith("  ")]
+    scores = [float(line.split("score ", 1)[1].split(",")[0]) for line in rows]
+    assert scores == sorted(scores, reverse=True) and len(scores) >= 1
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path) -> None:
+    """`graphvae-nas data stats --json FILE | head -1`: no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    space = get_space("nb201")
+    cells = list(space.enumerate())[:50]
+    path = tmp_path / "d.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(
+        space, cells, {f"m{i}": [float(j) for j in range(50)] for i in range(200)}), path)
+    proc = subprocess.run(f"{shlex.quote(sys.executable)} -m graphvae_nas data stats --json "
+                          f"{shlex.quote(str(path))} | head -c 10", shell=True,
+                          capture_output=True, text=True, timeout=120)
+    assert len(proc.stdout) == 10 and "Traceback" not in proc.stderr, proc.stderr
