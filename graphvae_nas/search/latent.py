@@ -7,7 +7,13 @@ import torch
 
 from graphvae_nas.graph import Architecture
 
-ENCODE_CHUNK = 4096
+ENCODE_BATCH = 256
+"""Architectures encoded per call, always this many (the last batch padded with copies): a
+float32 matrix product's rounding depends on its row count, so encoding in batches of varying
+size gave one architecture latents differing by about 1e-8 - enough to change a search resumed
+after a kill, whose first round encodes the history in one batch. With one batch size an
+architecture's latent mean does not depend on what it was encoded with, and a resumed search
+repeats the uninterrupted one exactly."""
 
 
 class LatentSpace:
@@ -19,7 +25,8 @@ class LatentSpace:
             raise ValueError("the latent box needs box_data (architectures whose means span it)")
         self.model = model.eval()
         self.space = model.space
-        self._latent: dict[str, torch.Tensor] = {}
+        self._latent: dict[Architecture, torch.Tensor] = {}   # by exact graph: the encoder
+        # reads the node numbering, so isomorphic graphs numbered otherwise are encoded apart
         box = self.means(box_data)
         self.bounds = torch.stack([box.min(0).values, box.max(0).values])
 
@@ -29,17 +36,17 @@ class LatentSpace:
 
     @torch.no_grad()
     def means(self, archs: Sequence[Architecture]) -> torch.Tensor:
-        """Float64 latent means ``[len(archs), d]`` (each architecture encoded once, then cached)."""
-        missing = [a for a in {a.canonical_hash: a for a in archs}.values()
-                   if a.canonical_hash not in self._latent]
-        for first in range(0, len(missing), ENCODE_CHUNK):
-            chunk = missing[first:first + ENCODE_CHUNK]
-            mu, _ = self.model.encode(chunk)
-            for arch, row in zip(chunk, mu.double().cpu()):
-                self._latent[arch.canonical_hash] = row
+        """Float64 latent means ``[len(archs), d]`` (each graph encoded once, in a batch of
+        :data:`ENCODE_BATCH`, then cached)."""
+        missing = [a for a in dict.fromkeys(archs) if a not in self._latent]
+        for first in range(0, len(missing), ENCODE_BATCH):
+            chunk = missing[first:first + ENCODE_BATCH]
+            mu, _ = self.model.encode(chunk + [chunk[0]] * (ENCODE_BATCH - len(chunk)))
+            for arch, row in zip(chunk, mu[:len(chunk)].double().cpu()):
+                self._latent[arch] = row
         if not archs:
             return torch.zeros(0, self.dim, dtype=torch.float64)
-        return torch.stack([self._latent[a.canonical_hash] for a in archs])
+        return torch.stack([self._latent[a] for a in archs])
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, generator: torch.Generator) -> list[Architecture | None]:

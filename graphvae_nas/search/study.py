@@ -146,6 +146,9 @@ class Study:
             logged = False
         fresh = []
         for proposal in proposals:
+            # held as the store holds it, so that a resumed study sees the same graphs (a bn
+            # decode numbers its nodes otherwise than the model string read back)
+            proposal = replace(proposal, arch=self.space.parse(self.space.format(proposal.arch)))
             h = proposal.arch.canonical_hash
             if h in self.history.seen or h in self._pending:
                 self.stats.duplicates_dropped += 1
