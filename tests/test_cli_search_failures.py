@@ -130,3 +130,43 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path) -> None:
                           f"{shlex.quote(str(path))} | head -c 10", shell=True,
                           capture_output=True, text=True, timeout=120)
     assert len(proc.stdout) == 10 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_search_that_fails_before_recording_leaves_no_folder(tmp_path, capsys) -> None:
+    table = tmp_path / "t.jsonl"
+    save_dataset(synthetic_table(), table)
+    (tmp_path / "bad.pt").write_text("garbage")
+    out = tmp_path / "run"
+    rc, _, err = run(capsys, "search", "--dataset", table, "--objective", "score", "--strategy",
+                     "bo", "--model", tmp_path / "bad.pt", "--budget", "5", "--out", out)
+    assert rc == 2 and "not a readable model file" in err
+    assert "weights_only" not in err           # torch's advice to load it unsafely is not ours
+    assert not out.exists()
+    (tmp_path / "afile").write_text("x")
+    rc, _, err = run(capsys, "search", "--dataset", table, "--objective", "score", "--strategy",
+                     "random", "--budget", "5", "--out", tmp_path / "afile" / "sub")
+    assert rc == 2 and "cannot make the results folder" in err and "Traceback" not in err
+
+
+def test_an_unknown_space_parameter_lists_the_known_ones(tmp_path, capsys) -> None:
+    rc, _, err = run(capsys, "data", "sample", "--space", "bn:variables=a,b;colour=red", "-n", "2",
+                     "-o", tmp_path / "x.jsonl")
+    assert rc == 2 and "unknown parameter(s) colour of space 'bn'" in err
+    assert "known: arc_prob, data, max_parents, variables" in err and "__init__" not in err
+
+
+def test_a_vae_of_one_architecture_saves_finite_latent_statistics(tmp_path, capsys) -> None:
+    import torch
+
+    from graphvae_nas.vae.persistence import read_model_file
+
+    space = get_space("nb201")
+    path = tmp_path / "one.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(space, [space.sample(0)], {}), path)
+    rc, _, err = run(capsys, "vae", "train", "--dataset", path, "--hidden", "8", "--latent", "2",
+                     "--epochs", "1", "--out", tmp_path / "m.pt")
+    assert rc == 0, err
+    extra = read_model_file(tmp_path / "m.pt")
+    stats = {k: v for k, v in extra.items() if k in ("latent_mean", "latent_std")} or \
+        {k: v for k, v in extra.get("extra", {}).items() if k in ("latent_mean", "latent_std")}
+    assert stats and all(torch.isfinite(torch.as_tensor(v)).all() for v in stats.values())

@@ -308,10 +308,29 @@ def cmd_search(args: argparse.Namespace) -> None:
         space, evaluator, candidates = _tabular_setup(args)
     objectives = Study.resolve_objectives(evaluator, _objectives(args) or None)
     Study.check_budget(space, budget)
-    out.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(out / STUDY_LOCK, what=f"study folder {out}",
-                        hint="another search runs in it; wait for it to finish or choose another --out"):
-        _run_study(args, out, space, evaluator, candidates, objectives, budget, batch_size)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataFormatError(f"cannot make the results folder ({exc.strerror})",
+                              path=str(out)) from None
+    try:
+        with exclusive_lock(out / STUDY_LOCK, what=f"study folder {out}",
+                            hint="another search runs in it; wait for it to finish or choose "
+                                 "another --out"):
+            _run_study(args, out, space, evaluator, candidates, objectives, budget, batch_size)
+    except BaseException:
+        if created:
+            _remove_if_nothing_recorded(out)
+        raise
+
+
+def _remove_if_nothing_recorded(out: Path) -> None:
+    """A results folder this run made and that holds nothing but its lock (the run failed
+    before its first record): removed, so a failure leaves nothing behind."""
+    if {p.name for p in out.iterdir()} <= {STUDY_LOCK}:
+        (out / STUDY_LOCK).unlink(missing_ok=True)
+        out.rmdir()
 
 
 def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates, objectives,

@@ -257,10 +257,27 @@ def get_space(name: str, **params: Any) -> SearchSpace:
         if not sep:
             raise ArchitectureError(f"space parameter {item!r} in {name!r} is not key=value")
         params.setdefault(key.strip(), _parse_param(value.strip()))
+    factory = _REGISTRY[base]
+    known = _parameter_names(factory)
+    unknown = sorted(set(params) - known) if known is not None else []
+    if unknown:
+        raise ArchitectureError(f"unknown parameter(s) {', '.join(unknown)} of space {base!r} "
+                                f"(known: {', '.join(sorted(known)) or 'none'})")
     try:
-        return _REGISTRY[base](**params)
+        return factory(**params)
     except TypeError as exc:
         raise ArchitectureError(f"bad parameters for space {base!r}: {exc}") from None
+
+
+def _parameter_names(factory: Callable[..., Any]) -> set[str] | None:
+    """The keyword parameters ``factory`` takes (None when it takes any)."""
+    import inspect
+
+    signature = inspect.signature(factory)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return {name for name, p in signature.parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name != "self"}
 
 
 def space_from_spec(spec: dict[str, Any]) -> SearchSpace:

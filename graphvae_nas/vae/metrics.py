@@ -37,9 +37,10 @@ def encode_means(model: GraphVAE, archs: Sequence[Architecture], chunk: int = DE
 
 def latent_statistics(model: GraphVAE, archs: Sequence[Architecture]) -> dict[str, torch.Tensor]:
     """Per-dimension mean and std of the training latent means, as saved with a model under
-    ``latent_mean`` / ``latent_std`` (``vae sample`` draws from this Gaussian)."""
+    ``latent_mean`` / ``latent_std`` (``vae sample`` draws from this Gaussian; the population
+    std, so that a single training architecture gives 0, not NaN)."""
     mu, _ = encode_means(model, archs)
-    return {"latent_mean": mu.mean(0).cpu(), "latent_std": mu.std(0).cpu()}
+    return {"latent_mean": mu.mean(0).cpu(), "latent_std": mu.std(0, correction=0).cpu()}
 
 
 @torch.no_grad()

@@ -109,10 +109,17 @@ def _load_container(path: str) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or unsafe files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise GraphVAENASError(
             f"{path}: not a readable model file; it is damaged, or it holds objects other than "
-            f"tensors and plain data, which are never loaded ({first})") from None
+            f"tensors and plain data, which are never loaded ({_load_failure(exc)})") from None
+
+
+def _load_failure(exc: Exception) -> str:
+    """Why torch could not load a file, without torch's advice to load it unsafely."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reasons = [line for line in lines if "weights_only" not in line and "arbitrary code" not in line
+               and not line.startswith("Weights only load failed")]
+    return reasons[0] if reasons else type(exc).__name__
 
 
 def load_payload(path: str | Path, *, file_format: str = MODEL_FORMAT) -> dict[str, Any]:
