@@ -13,6 +13,8 @@ that this script trains once, seeded, into ``--workdir`` (the same file serves b
 options were grouped), recorded on the 2-core CPU machine with torch 2.13.0; compare against
 it to show that a later change keeps them (the small VAEs are trained on the CPU, so another
 torch build or processor may train other weights and record other latent-strategy runs).
+Since commit 3302169 (exact resume: a study holds each proposal as its stored form), ``asia/bo``
+differs from that file on purpose; the other 34 trajectories are kept.
 
 Needs ``../shared/data`` (NAS-Bench-201's 200-epoch table and bnlearn's Asia data).
 """

@@ -28,15 +28,22 @@ def small_nb201_table(tmp_path) -> Path:
 
 
 def test_a_search_in_which_nothing_succeeded_exits_non_zero_with_the_counts(
-        small_nb201_table, tmp_path, capsys) -> None:
+        tmp_path, capsys) -> None:
+    """A table whose objective column holds no value at all (as zero-cost proxies miss some
+    cells, here every one)."""
+    space = get_space("nb201")
+    cells = list(space.enumerate())[:20]
+    path = tmp_path / "empty_column.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(
+        space, cells, {"acc": [float(i) for i in range(20)], "proxy": [float("nan")] * 20}), path)
     out = tmp_path / "run"
-    rc, _, err = run(capsys, "search", "--dataset", small_nb201_table, "--objective", "acc",
+    rc, _, err = run(capsys, "search", "--dataset", path, "--objective", "proxy",
                      "--strategy", "random", "--budget", "8", "--out", out)
     assert rc == 2, err
-    assert "no evaluation succeeded in 8: architecture not in the table (8)" in err
-    assert "8 of 8 evaluations failed: architecture not in the table (8)" in err
+    assert "no evaluation succeeded in 8: no 'proxy' value in the table (8)" in err
+    assert "8 of 8 evaluations failed: no 'proxy' value in the table (8)" in err
     summary = json.loads((out / "summary.json").read_text())    # what was done is written
-    assert summary["failure_counts"] == {"architecture not in the table": 8}
+    assert summary["failure_counts"] == {"no 'proxy' value in the table": 8}
     assert summary["best"] is None
 
 
@@ -170,3 +177,37 @@ def test_a_vae_of_one_architecture_saves_finite_latent_statistics(tmp_path, caps
     stats = {k: v for k, v in extra.items() if k in ("latent_mean", "latent_std")} or \
         {k: v for k, v in extra.get("extra", {}).items() if k in ("latent_mean", "latent_std")}
     assert stats and all(torch.isfinite(torch.as_tensor(v)).all() for v in stats.values())
+
+
+@pytest.mark.parametrize("strategy", ["random", "evolution", "local", "bananas", "bo-pool", "bo"])
+def test_over_a_table_that_does_not_cover_its_space_every_proposal_is_in_the_table(
+        strategy, small_nb201_table, tmp_path, capsys) -> None:
+    """20 of NB201's cells: random starts, mutations, neighbours and decodes all come from the
+    table, so no evaluation fails (bo-pool once never left its random start)."""
+    if strategy in ("bananas", "bo-pool", "bo"):
+        pytest.importorskip("botorch")
+    import torch
+
+    from graphvae_nas.vae import GraphVAE, VAEConfig
+    from graphvae_nas.vae.persistence import save_model
+
+    torch.manual_seed(0)
+    model = tmp_path / "m.pt"
+    save_model(GraphVAE(get_space("nb201"), VAEConfig(hidden_size=16, latent_size=4)), model)
+    options = {"bananas": '{"n_init": 4, "gnn": {"members": 2, "epochs": 5}}',
+               "bo-pool": '{"n_init": 4}',
+               "bo": '{"n_init": 4, "decode": {"neighbourhood": 200, "explore": 200}, '
+                     '"optimise": {"restarts": 1, "raw_samples": 8, "decodes": 2}}'}
+    extra = ["--options", options[strategy], "--model", model] if strategy in options else []
+    if strategy == "bananas":
+        extra = extra[:2]
+    out = tmp_path / "run"
+    rc, _, err = run(capsys, "search", "--dataset", small_nb201_table, "--objective", "acc",
+                     "--strategy", strategy, "--budget", "12", "--batch-size", "4",
+                     "--out", out, *extra)
+    assert rc == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["trials"] == 12 and summary["failure_counts"] == {}, summary["failure_counts"]
+    rc, _, err = run(capsys, "search", "--dataset", small_nb201_table, "--objective", "acc",
+                     "--strategy", "random", "--budget", "21", "--out", tmp_path / "big")
+    assert rc == 2 and "larger than the space (20 architectures)" in err

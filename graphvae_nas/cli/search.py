@@ -114,6 +114,7 @@ def _tabular_setup(args: argparse.Namespace):
     from graphvae_nas.datasets import load_dataset
     from graphvae_nas.evaluation import TabularEvaluator
     from graphvae_nas.spaces import get_space
+    from graphvae_nas.spaces.restricted import restricted_to
 
     if not args.objective:
         raise GraphVAENASError("--objective is required with --dataset (a column of the table)")
@@ -122,7 +123,8 @@ def _tabular_setup(args: argparse.Namespace):
     report = [c.strip() for c in (args.report or "").split(",") if c.strip()]
     evaluator = TabularEvaluator(dataset, [o.name for o in _objectives(args)], report=report,
                                  cost=args.cost)
-    return dataset.space, evaluator, dataset.archs
+    # a table that does not cover its space: search only what it can score
+    return restricted_to(dataset.space, dataset.archs), evaluator, dataset.archs
 
 
 def _mode(args: argparse.Namespace) -> str:
@@ -192,17 +194,18 @@ def _strategy(args: argparse.Namespace, space, candidates):
     options, preset = strategy_options(args), _preset(args, space)
     if not needs_vae(args.strategy):
         return make_strategy(args.strategy, space=space, preset=preset, options=options), None
+    whole = getattr(space, "base", space)    # a VAE is of the whole space, not of a table's part
     if args.model:
         from graphvae_nas.vae.default_model import training_architectures
         from graphvae_nas.vae.persistence import load_model
 
-        model, _ = load_model(args.model, space=space)
+        model, _ = load_model(args.model, space=whole)
         path = Path(args.model)
-        candidates = candidates if candidates is not None else training_architectures(space, args.seed)
+        candidates = candidates if candidates is not None else training_architectures(whole, args.seed)
     else:  # the space's default VAE (trained on first use, then cached)
         from graphvae_nas.vae.default_model import default_model
 
-        model, trained_on, path = default_model(space)
+        model, trained_on, path = default_model(whole)
         candidates = candidates if candidates is not None else trained_on
     strategy = make_strategy(args.strategy, model=model, model_name=path.name,
                              candidates=candidates, space=space, preset=preset, options=options)
@@ -493,7 +496,7 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
     if mode == "bn":
         # the structure without arcs, the baseline every learned network should beat
         summary["empty_graph_score"] = evaluator.score(space.from_masks([0] * space.num_variables))
-    if mode == "table":
+    if mode == "table" and best is not None:
         optima = {o.name: evaluator.best(o.direction, o.name)[1] for o in objectives}
         if front is None:
             summary["table_optimum"] = optima[first.name]

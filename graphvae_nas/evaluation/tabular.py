@@ -96,5 +96,7 @@ class TabularEvaluator:
             raise DataFormatError(f"no column {name!r} in the dataset", field=name)
         values = np.array([math.nan if is_missing(name, float(v)) else float(v)
                            for v in self.dataset.metrics[name]])
+        if np.isnan(values).all():
+            raise DataFormatError(f"column {name!r} holds no value", field=name)
         row = int(np.nanargmax(values) if direction == "max" else np.nanargmin(values))
         return self.dataset.archs[row], float(values[row])

@@ -66,14 +66,16 @@ def _init_worker(spec: ComparisonSpec) -> None:
 
 def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     from graphvae_nas.search import Study, make_strategy
+    from graphvae_nas.spaces.restricted import restricted_to
 
     name, seed = job
     spec: ComparisonSpec = _STATE["spec"]
     dataset = _STATE["dataset"]
+    space = restricted_to(dataset.space, dataset.archs)   # what the table can score
     strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
-                             candidates=dataset.archs, space=dataset.space,
+                             candidates=dataset.archs, space=space,
                              options=spec.options.get(name, {}))
-    study = Study(dataset.space, strategy, _STATE["evaluator"], seed=seed,
+    study = Study(space, strategy, _STATE["evaluator"], seed=seed,
                   objectives=_STATE["objectives"])
     return run_study(study, spec.budget, spec.batch_size,
                      lambda done, seconds: run_record(done, name, seconds, report=spec.report))

@@ -80,7 +80,8 @@ def build_bo(config: BOConfig, model, context: StrategyContext) -> SurrogateStra
     latent = LatentSpace(model, context.candidates)
     surrogate = LatentGP(latent.means, latent.bounds, **_gp(config.gp))
     generator = DecodeGenerator(latent, config.decode, optimise=config.optimise)
-    return SurrogateStrategy("bo", latent.space, surrogate, generator, **_common(config, context))
+    return SurrogateStrategy("bo", context.space or latent.space, surrogate, generator,
+                             **_common(config, context))
 
 
 def build_bo_pool(config: BOPoolConfig, model, context: StrategyContext) -> SurrogateStrategy:
@@ -89,14 +90,16 @@ def build_bo_pool(config: BOPoolConfig, model, context: StrategyContext) -> Surr
     latent = LatentSpace(model, candidates)
     latent.means(candidates)  # every pool member's latent mean, cached once
     surrogate = LatentGP(latent.means, latent.bounds, **_gp(config.gp))
-    return SurrogateStrategy("bo-pool", latent.space, surrogate, PoolGenerator(candidates),
+    return SurrogateStrategy("bo-pool", context.space or latent.space, surrogate,
+                             PoolGenerator(candidates),
                              fallback=False, **_common(config, context))
 
 
 def build_bo_gnn(config: BOGNNConfig, model, context: StrategyContext) -> SurrogateStrategy:
     """``bo-gnn``: ``context.candidates`` span the latent box."""
     latent = LatentSpace(model, context.candidates)
-    return SurrogateStrategy("bo-gnn", latent.space, _gnn(config.gnn, latent.space),
+    return SurrogateStrategy("bo-gnn", context.space or latent.space,
+                             _gnn(config.gnn, latent.space),
                              DecodeGenerator(latent, config.decode), **_common(config, context))
 
 
@@ -119,16 +122,17 @@ def build_bo_structure(config: BOStructureConfig, model,
                        context: StrategyContext) -> SurrogateStrategy:
     """``bo-structure``: ``context.candidates`` span the latent box."""
     latent = LatentSpace(model, context.candidates)
+    space = context.space or latent.space
     surrogate = _structure_gp(config, latent.space)
     generators: list = [DecodeGenerator(latent, config.decode)]
     if config.mutate.top:
-        generators.append(MutationGenerator(latent.space, top=config.mutate.top,
+        generators.append(MutationGenerator(space, top=config.mutate.top,
                                             mutations=config.mutate.count,
                                             between_classes=config.equivalence))
     generator = UnionGenerator(generators) if len(generators) > 1 else generators[0]
     if config.equivalence:
         generator = DistinctClasses(generator, latent.space)
-    return SurrogateStrategy("bo-structure", latent.space, surrogate, generator,
+    return SurrogateStrategy("bo-structure", space, surrogate, generator,
                              **_common(config, context))
 
 
