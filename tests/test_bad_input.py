@@ -516,3 +516,13 @@ def test_csv_with_one_architecture_twice_and_other_metrics(capsys, tmp_path: Pat
                      "-o", tmp_path / "o.jsonl")
     assert rc == 0, err
     assert [r.metrics["acc"] for r in load_dataset(tmp_path / "o.jsonl")] == [1.0, 2.0]
+
+
+def test_a_text_column_points_to_metrics_not_only_to_skip_bad(capsys, tmp_path: Path) -> None:
+    """--skip-bad would drop every row of a table with a text column; --metrics is the way."""
+    path = write(tmp_path / "t.csv", f"arch_str,acc,note\n{CELL},1.0,hello\n")
+    assert_cli_error(capsys, ["data", "import", "--space", "nb201", path, "-o", tmp_path / "o.jsonl"],
+                     f"{path}:2", "'note'", "--metrics")
+    rc, _, err = run(capsys, "data", "import", "--space", "nb201", path, "--metrics", "acc",
+                     "-o", tmp_path / "o.jsonl")
+    assert rc == 0, err

@@ -211,3 +211,20 @@ def test_over_a_table_that_does_not_cover_its_space_every_proposal_is_in_the_tab
     rc, _, err = run(capsys, "search", "--dataset", small_nb201_table, "--objective", "acc",
                      "--strategy", "random", "--budget", "21", "--out", tmp_path / "big")
     assert rc == 2 and "larger than the space (20 architectures)" in err
+
+
+def test_vae_training_resumes_only_on_its_own_data(tmp_path, capsys) -> None:
+    space = get_space("nb201")
+    cells = list(space.enumerate())
+    for name, part in (("a.jsonl", cells[:30]), ("b.jsonl", cells[30:60])):
+        save_dataset(ArchitectureDataset.from_architectures(space, part, {}), tmp_path / name)
+    common = ["--hidden", "8", "--latent", "2", "--out", tmp_path / "m.pt"]
+    rc, _, err = run(capsys, "vae", "train", "--dataset", tmp_path / "a.jsonl", "--epochs", "1",
+                     *common)
+    assert rc == 0, err
+    rc, _, err = run(capsys, "vae", "train", "--dataset", tmp_path / "b.jsonl", "--epochs", "2",
+                     "--resume", *common)
+    assert rc == 2 and "trained on other data than these 30 architectures" in err
+    rc, _, err = run(capsys, "vae", "train", "--dataset", tmp_path / "a.jsonl", "--epochs", "2",
+                     "--resume", *common)
+    assert rc == 0, err

@@ -115,10 +115,11 @@ class _Collector:
         self.skipped: list[SkippedLine] = []
         self.name = os.path.basename(path)
 
-    def bad(self, line: int, reason: str, field_name: str | None = None) -> None:
+    def bad(self, line: int, reason: str, field_name: str | None = None,
+            hint: str = "use --skip-bad / skip_bad=True to import the rest") -> None:
         if not self.skip_bad:
-            raise DataFormatError(reason + " (use --skip-bad / skip_bad=True to import the rest)",
-                                  path=self.path, line=line, field=field_name)
+            raise DataFormatError(f"{reason} ({hint})", path=self.path, line=line,
+                                  field=field_name)
         prefix = f"field {field_name!r}: " if field_name else ""
         self.skipped.append(SkippedLine(line, prefix + reason))
 
@@ -343,7 +344,9 @@ def _parse_numbers(row: list[str], indices: list[int], names: list[str], rows: _
         try:
             value = float(cell)
         except ValueError:
-            rows.bad(line_no, f"value {cell!r} is not a number", name)
+            rows.bad(line_no, f"value {cell!r} is not a number", name,
+                     hint=f"if column {name!r} holds text, import only the numeric columns "
+                          "with --metrics; --skip-bad skips the line")
             return None
         if value in missing:
             found.append(name)

@@ -3,6 +3,7 @@ checkpoints, a progress bar, the GPU when there is one and bf16 autocast where i
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -129,6 +130,7 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
             raise GraphVAENASError("resume needs a checkpoint path")
         if os.path.exists(checkpoint):
             state = _load_checkpoint(checkpoint, model, config)
+            _check_same_data(checkpoint, state, graphs)
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             shuffle_gen.set_state(state["shuffle_gen"])
@@ -175,7 +177,7 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
                         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
             if checkpoint is not None:
                 _save_checkpoint(checkpoint, model, optimizer, scheduler, shuffle_gen, noise_gen,
-                                 history, config, best)
+                                 history, config, best, data_fingerprint(graphs))
             if on_epoch is not None:
                 on_epoch(record)
             if bar is not None:
@@ -201,13 +203,31 @@ def _progress(config: TrainConfig, start_epoch: int):
 def _save_checkpoint(path: str | Path, model: GraphVAE, optimizer: torch.optim.Optimizer,
                      scheduler: Any, shuffle_gen: torch.Generator, noise_gen: torch.Generator,
                      history: list[dict[str, Any]], config: TrainConfig,
-                     best: dict[str, Any] | None) -> None:
+                     best: dict[str, Any] | None, data: str) -> None:
     payload = model_payload(model)
     payload["train"] = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                         "shuffle_gen": shuffle_gen.get_state(),
                         "noise_gen": noise_gen.get_state().cpu(), "history": history,
-                        "config": asdict(config), "best": best}
+                        "config": asdict(config), "best": best, "data": data}
     save_payload(payload, path)
+
+
+def data_fingerprint(graphs: DenseGraphs) -> str:
+    """A digest of the training graphs in their order (what a resumed training must see again)."""
+    digest = hashlib.sha256(str(len(graphs)).encode())
+    for tensor in (graphs.types, graphs.adj, graphs.num_nodes):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _check_same_data(path: str | Path, state: dict[str, Any], graphs: DenseGraphs) -> None:
+    """A checkpoint resumes only on the data it was trained on (checkpoints written before
+    the fingerprint existed are not checked)."""
+    saved = state.get("data")
+    if saved is not None and saved != data_fingerprint(graphs):
+        raise GraphVAENASError(f"{path}: checkpoint was trained on other data than these "
+                               f"{len(graphs)} architectures; resume with the same --dataset, "
+                               "or train without --resume")
 
 
 def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> dict[str, Any]:
