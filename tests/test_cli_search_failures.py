@@ -228,3 +228,22 @@ def test_vae_training_resumes_only_on_its_own_data(tmp_path, capsys) -> None:
     rc, _, err = run(capsys, "vae", "train", "--dataset", tmp_path / "a.jsonl", "--epochs", "2",
                      "--resume", *common)
     assert rc == 0, err
+
+
+def test_a_quoted_space_value_may_hold_commas_and_semicolons(tmp_path, capsys) -> None:
+    from shared_data import DATA
+
+    asia = DATA / "bn" / "asia.csv"
+    if not asia.exists():
+        pytest.skip("benchmark data not found at ../shared/data (see data/README.md)")
+    odd = tmp_path / "my;data, v2.csv"
+    odd.write_bytes(asia.read_bytes())
+    space = get_space(f'bn:data="{odd}";max_parents=3')
+    assert space.data_path is not None and str(space.data_path) == str(odd)
+    rc, _, err = run(capsys, "search", "--space", f'bn:data="{odd}"', "--strategy", "random",
+                     "--budget", "5", "--out", tmp_path / "run")
+    assert rc == 0, err
+    from graphvae_nas.errors import ArchitectureError
+
+    with pytest.raises(ArchitectureError, match="unclosed double quote"):
+        get_space('bn:data="open.csv')

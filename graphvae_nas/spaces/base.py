@@ -247,16 +247,19 @@ def get_space(name: str, **params: Any) -> SearchSpace:
     """Build a registered space, e.g. ``get_space("nb201")`` or ``get_space("enas", num_layers=12)``.
 
     ``name`` may also carry parameters, as the CLI writes them:
-    ``"enas:num_layers=12"`` or ``"dag:ops=conv,pool;max_nodes=8"``.
+    ``"enas:num_layers=12"`` or ``"dag:ops=conv,pool;max_nodes=8"``. A value in double quotes
+    is taken as it is, commas and semicolons included (``bn:data="my;data, v2.csv"``).
     """
     base, _, text = name.partition(":")
     if base not in _REGISTRY:
         raise ArchitectureError(f"unknown search space {base!r} (known: {available_spaces()})")
-    for item in filter(None, text.split(";")):
+    for item in _split_params(text, name):
         key, sep, value = item.partition("=")
         if not sep:
             raise ArchitectureError(f"space parameter {item!r} in {name!r} is not key=value")
-        params.setdefault(key.strip(), _parse_param(value.strip()))
+        value = value.strip()
+        quoted = len(value) >= 2 and value[0] == value[-1] == '"'
+        params.setdefault(key.strip(), value[1:-1] if quoted else _parse_param(value))
     factory = _REGISTRY[base]
     known = _parameter_names(factory)
     unknown = sorted(set(params) - known) if known is not None else []
@@ -287,6 +290,23 @@ def space_from_spec(spec: dict[str, Any]) -> SearchSpace:
     if not isinstance(name, str):
         raise ArchitectureError(f"space spec without a name: {spec!r}")
     return get_space(name, **params)
+
+
+def _split_params(text: str, name: str) -> list[str]:
+    """``key=value`` items separated by ``;`` outside double quotes."""
+    items, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == ";" and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise ArchitectureError(f"unclosed double quote in the space {name!r}")
+    items.append("".join(current))
+    return [item for item in items if item.strip()]
 
 
 def _parse_param(value: str) -> Any:
