@@ -158,7 +158,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                                        "history": history, "dataset": str(args.dataset),
                                        "init_from": args.init_from})
     last = history[-1] if history else {}
-    print(f"wrote {args.out} ({len(history)} epochs; last loss {last.get('loss', float('nan')):.4f}, "
+    print(f"wrote {args.out} ({len(history)} epoch{'' if len(history) == 1 else 's'}; last loss {last.get('loss', float('nan')):.4f}, "
           f"{last.get('graphs_per_s', 0):.0f} graphs/s)", file=sys.stderr)
 
 

@@ -87,7 +87,8 @@ class StudyStore:
     def _open(self, resume: bool) -> None:
         if self.path.exists() and self.path.stat().st_size > 0:
             if not resume:
-                raise DataFormatError("a study already exists here; resume it (--resume) or "
+                raise DataFormatError("a study already exists here; resume it (--resume; in Python "
+                                      "StudyStore(..., resume=True)) or "
                                       "choose another output", path=str(self.path))
             if not os.access(self.path, os.R_OK | os.W_OK):
                 raise DataFormatError("the study store is not readable and writable (read-only?); "
