@@ -82,3 +82,40 @@ def test_a_stopped_and_resumed_search_repeats_the_uninterrupted_one(case, name,
         resumed.optimize(30, batch_size=5)
     assert [t.arch.canonical_hash for t in resumed.trials] == \
         [t.arch.canonical_hash for t in straight.trials]
+
+
+KILLED_CHILD = """
+import sys, time
+sys.path.insert(0, {root!r})
+sys.path.insert(0, {tests!r})
+from test_resume_exact import SMALL, _setup, _vae
+from graphvae_nas.search import Study, StudyStore, make_strategy
+
+space, evaluator, box = _setup(CASE)
+model = _vae(space, hidden=64)
+slow = evaluator.evaluate
+evaluator.evaluate = lambda arch: (time.sleep(0.05), slow(arch))[1]
+strategy = make_strategy(NAME, space=space, model=model, candidates=box, options=SMALL[NAME])
+store = StudyStore({path!r}, Study.store_header(space, strategy, evaluator, 3), resume=True)
+Study(space, strategy, evaluator, seed=3, store=store).optimize(40, batch_size=5)
+print("done")
+"""
+
+
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("case", ["nb201", "asia"])
+def test_bo_killed_with_sigkill_and_resumed_repeats_the_uninterrupted_run(case, tmp_path) -> None:
+    """The case the adversarial pass found: decode-mode bo on the Asia BIC (and on NB201),
+    SIGKILLed after at least 12 of 40 evaluations and run again to the end."""
+    from test_search import kill_then_resume
+
+    child = KILLED_CHILD.replace("CASE", repr(case)).replace("NAME", repr("bo"))
+    path = tmp_path / "study.jsonl"
+    trials = kill_then_resume(child, path, tmp_path, trials=40)
+    space, evaluator, box = _setup(case)
+    straight = Study(space, make_strategy("bo", space=space, model=_vae(space, hidden=64),
+                                          candidates=box, options=SMALL["bo"]),
+                     evaluator, seed=3)
+    straight.optimize(40, batch_size=5)
+    assert [r["hash"] for r in trials] == [t.arch.canonical_hash for t in straight.trials]
