@@ -64,6 +64,12 @@ def _reached(run: dict, budget: int, optimum: float, tolerance: float) -> bool:
                for o in run["objective"][:budget])
 
 
+def ci95(pstdev: float, n: int) -> float:
+    """Half the width of a 95 % confidence interval of a mean of ``n`` values whose
+    population standard deviation is ``pstdev`` (1.96 standard errors)."""
+    return 1.96 * pstdev / math.sqrt(max(n - 1, 1))
+
+
 def plot(runs: list[dict], budget: int, path: Path, title: str, ylabel: str,
          start: int = 1) -> None:
     """Mean and a 95 % confidence band of the mean (1.96 standard errors) per strategy, from
@@ -72,11 +78,10 @@ def plot(runs: list[dict], budget: int, path: Path, title: str, ylabel: str,
 
     curves = {}
     for name, curve in comparison_curves(runs, budget).items():
-        scale = 1.96 * math.sqrt(curve.runs / max(curve.runs - 1, 1)) / math.sqrt(curve.runs)
         cut = start - 1
         curves[name] = dataclasses.replace(
             curve, steps=curve.steps[cut:], mean=curve.mean[cut:],
-            std=[s * scale for s in curve.std[cut:]])
+            std=[ci95(s, curve.runs) for s in curve.std[cut:]])
     plot_curves({ylabel: curves}, path, title=f"{title} (mean, 95 % confidence band)")
 
 
@@ -125,8 +130,7 @@ def _plot_pareto(runs: list[dict], budget: int, truth, path: Path, title: str,
         mine = [r for r in runs if r["strategy"] == name]
         columns = [[ratios_at(r, b, truth)[0] for r in mine] for b in steps]
         mean = [statistics.mean(c) for c in columns]
-        half = [1.96 * statistics.stdev(c) / math.sqrt(len(c)) if len(c) > 1 else 0.0
-                for c in columns]
+        half = [ci95(statistics.pstdev(c), len(c)) for c in columns]
         curves[name] = Curve(steps, mean, half, runs=len(mine))
     plot_curves({"hypervolume ratio (found / exact front)": curves}, path,
                 title=f"{title} (mean, 95 % confidence band)")

@@ -32,12 +32,14 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def bounded_threads(threads: int) -> int:
-    """``threads``, or :func:`available_cpus` when it asks for more (with a warning)."""
+def bounded_threads(threads: int, *, warn: bool = True) -> int:
+    """``threads``, or :func:`available_cpus` when it asks for more (with a warning unless
+    ``warn`` is false: a caller that says so itself)."""
     cpus = available_cpus()
     if threads > cpus:
-        warnings.warn(f"{threads} CPU threads asked for, {cpus} available: using {cpus}",
-                      stacklevel=3)
+        if warn:
+            warnings.warn(f"{threads} CPU threads asked for, {cpus} available: using {cpus}",
+                          stacklevel=3)
         return cpus
     return threads
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from graphvae_nas import __version__
 from graphvae_nas.cli.paths import check_paths
 from graphvae_nas.errors import GraphVAENASError
-from graphvae_nas.threads import DEFAULT_THREADS, available_cpus, cpu_threads
+from graphvae_nas.threads import DEFAULT_THREADS, bounded_threads, cpu_threads
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -57,11 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _bound_threads(args: argparse.Namespace) -> None:
     """``--threads`` above the CPUs this process may use becomes that number, said on stderr."""
     threads = getattr(args, "threads", None)
-    cpus = available_cpus()
-    if threads is not None and threads > cpus:
-        print(f"graphvae-nas: --threads {threads}: {cpus} CPUs available, using {cpus}",
-              file=sys.stderr)
-        args.threads = cpus
+    if threads is None:
+        return
+    args.threads = bounded_threads(threads, warn=False)
+    if args.threads < threads:
+        print(f"graphvae-nas: --threads {threads}: {args.threads} CPUs available, using "
+              f"{args.threads}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

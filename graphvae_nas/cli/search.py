@@ -78,10 +78,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="deprecated alias of --options that also takes the flat option names "
                         "of graphvae_nas 0.1 (e.g. '{\"kernel\": \"isotropic\"}'); removed in the "
                         "next release")
-    p.add_argument("--preset", default="auto",
+    p.add_argument("--preset", default="auto", choices=("auto", "none", *preset_names()),
                    help="named option values for a kind of search: auto (bn for bn spaces, "
-                        "training when proposals are trained), none, or one of "
-                        + ", ".join(preset_names()))
+                        "training when proposals are trained), none, or a preset of "
+                        "docs/strategies.md")
     p.add_argument("--list-options", nargs="?", const="", metavar="STRATEGY",
                    help="print every option (of STRATEGY) with its type, default and meaning, "
                         "and exit")
@@ -223,18 +223,13 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _preset(args: argparse.Namespace, space) -> str | None:
-    """``--preset`` resolved: ``auto`` chooses by the space and the mode (the rule of
-    :func:`~graphvae_nas.search.presets.automatic_preset`), ``none`` none."""
-    from graphvae_nas.search.presets import automatic_preset, preset_names
+    """``--preset`` resolved: ``auto`` chooses by the space and the mode
+    (:func:`~graphvae_nas.search.factory.resolve_preset`), ``none`` none."""
+    from graphvae_nas.search.factory import resolve_preset
 
     if args.preset == "none":
         return None
-    if args.preset == "auto":
-        return automatic_preset(space.name, training=_mode(args) == "training")
-    if args.preset not in preset_names():
-        raise GraphVAENASError(f"--preset {args.preset!r} is unknown (known: auto, none, "
-                               f"{', '.join(preset_names())})")
-    return args.preset
+    return resolve_preset(args.preset, space, training=_mode(args) == "training")
 
 
 def strategy_options(args: argparse.Namespace, *, quiet: bool = False) -> dict:
@@ -393,12 +388,16 @@ def failure_counts(study) -> dict[str, int]:
                         if t.objective is None))
 
 
+def describe_failures(counts: dict[str, int]) -> str:
+    """``reason (count); ...`` of :func:`failure_counts`."""
+    return "; ".join(f"{reason} ({n})" for reason, n in counts.items())
+
+
 def _check_some_succeeded(study, out: Path) -> None:
     """A search in which no evaluation succeeded is a failure (exit status 2), with the counts."""
-    if study.trials and all(t.objective is None for t in study.trials):
-        counts = "; ".join(f"{reason} ({n})" for reason, n in failure_counts(study).items())
-        raise GraphVAENASError(f"no evaluation succeeded in {len(study.trials)}: {counts} "
-                               f"(recorded in {out}/)")
+    if study.trials and study.best() is None:
+        raise GraphVAENASError(f"no evaluation succeeded in {len(study.trials)}: "
+                               f"{describe_failures(failure_counts(study))} (recorded in {out}/)")
 
 
 def format_value(value: float) -> str:
@@ -471,6 +470,7 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
     first = objectives[0]
     report = [c.strip() for c in (args.report or "").split(",") if c.strip()]
     best = study.best()
+    counts = failure_counts(study)
     summary = {
         "space": space.spec(), "strategy": study.strategy.spec(), "evaluator": evaluator.spec(),
         "seed": args.seed, "preset": study.strategy.spec().get("preset"),
@@ -490,7 +490,7 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
         "strategy_counters": study.stats.strategy,
         "failures": [{"trial": t.number, "reason": t.evaluation.failure}
                      for t in study.trials if t.objective is None],
-        "failure_counts": failure_counts(study),
+        "failure_counts": counts,
     })
     true_front = None
     if mode == "bn":
@@ -539,10 +539,9 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
             if summary.get("hypervolume_ratio") is not None else ""
         print(f"hypervolume {summary['hypervolume']:.6g} from the {summary['reference_point']['source']} "
               f"reference point {summary['reference_point']['values']}{shown}")
-    counts = failure_counts(study)
     if counts:
         print(f"{sum(counts.values())} of {len(study.trials)} evaluations failed: "
-              + "; ".join(f"{reason} ({n})" for reason, n in counts.items()), file=sys.stderr)
+              f"{describe_failures(counts)}", file=sys.stderr)
     files = "study.jsonl, summary.json, curve.png" + (", front.png" if front is not None and
                                                        len(objectives) == 2 else "")
     print(f"results in {out}/ ({files})", file=sys.stderr)

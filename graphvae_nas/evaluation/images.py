@@ -21,10 +21,8 @@ from __future__ import annotations
 import hashlib
 import http.client
 import io
-import os
 import pickle
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -36,8 +34,7 @@ import numpy as np
 import torch
 
 from graphvae_nas.errors import DataFormatError
-from graphvae_nas.files import replaceable_target
-from graphvae_nas.permissions import give_default_permissions
+from graphvae_nas.files import atomic_write
 
 KNOWN_DATASETS = ("digits", "cifar10", "cifar100")
 BASE_URL = "https://www.cs.toronto.edu/~kriz/"
@@ -379,29 +376,21 @@ def file_md5(path: str | Path) -> str:
 
 def _download_verified(url: str, target: Path, expected: str, progress: bool) -> None:
     """Download ``url`` to ``target`` through a temporary file, keeping it only if md5 matches
-    (and replacing only a regular file or nothing: :func:`graphvae_nas.files.replaceable_target`)."""
-    target = replaceable_target(target)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                        dir=target.parent)
-    except OSError as exc:
-        raise DataFormatError(f"cannot write in the data folder ({exc})", path=str(target)) from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
+    (:func:`graphvae_nas.files.atomic_write`: only a regular file or nothing is replaced)."""
+    def download(tmp: str) -> None:
+        with open(tmp, "wb") as out:
             digest = _copy_url(url, out, progress, target.name)
         if digest != expected:
             raise DataFormatError(f"md5 of the download from {url} is {digest}, expected "
                                   f"{expected}; the download was discarded", path=str(target))
-        give_default_permissions(tmp)  # mkstemp creates 0600
-        os.replace(tmp, target)
+
+    try:
+        atomic_write(target, download, suffix=".part")
     except DataFormatError:
         raise
     except (OSError, ValueError, http.client.HTTPException) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         raise DataFormatError(f"download from {url} failed ({reason})", path=str(target)) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _copy_url(url: str, out: io.BufferedWriter, progress: bool, label: str) -> str:

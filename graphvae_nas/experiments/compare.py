@@ -50,12 +50,14 @@ def _init_worker(spec: ComparisonSpec) -> None:
     from graphvae_nas.datasets import load_dataset
     from graphvae_nas.evaluation import TabularEvaluator
     from graphvae_nas.search.factory import needs_vae
+    from graphvae_nas.spaces.restricted import restricted_to
 
     torch.set_num_threads(bounded_threads(spec.threads_per_worker))
     dataset = load_dataset(spec.dataset, verify=False)
     objectives = as_objectives(spec.objectives)
     report = [spec.report] if spec.report else []
     _STATE.update(spec=spec, dataset=dataset, objectives=objectives,
+                  space=restricted_to(dataset.space, dataset.archs),   # what the table can score
                   evaluator=TabularEvaluator(dataset, [o.name for o in objectives],
                                              report=report))
     if spec.model and any(needs_vae(name) for name in spec.strategies):
@@ -66,12 +68,11 @@ def _init_worker(spec: ComparisonSpec) -> None:
 
 def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     from graphvae_nas.search import Study, make_strategy
-    from graphvae_nas.spaces.restricted import restricted_to
 
     name, seed = job
     spec: ComparisonSpec = _STATE["spec"]
     dataset = _STATE["dataset"]
-    space = restricted_to(dataset.space, dataset.archs)   # what the table can score
+    space = _STATE["space"]
     strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
                              candidates=dataset.archs, space=space,
                              options=spec.options.get(name, {}))

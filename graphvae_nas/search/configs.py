@@ -337,14 +337,15 @@ def from_legacy(options: Mapping[str, Any], *, drop_removed_defaults: bool = Fal
     return out
 
 
-def fields_of(cls: type) -> list[dataclasses.Field]:
-    return list(dataclasses.fields(cls))
+def _union_args(annotation: Any) -> tuple[Any, ...]:
+    """The types of ``X | Y`` (just ``X`` for a plain type)."""
+    return typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
 
 
 def _accepts(value: Any, annotation: Any) -> tuple[bool, Any]:
     """Whether ``value`` fits ``annotation`` (int, float, bool, str, or X | None), and the
     value converted (ints become floats for float fields)."""
-    args = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    args = _union_args(annotation)
     if value is None:
         return type(None) in args, value
     for kind in args:
@@ -360,8 +361,7 @@ def _accepts(value: Any, annotation: Any) -> tuple[bool, Any]:
 
 
 def type_name(annotation: Any) -> str:
-    args = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    return " or ".join("null" if a is type(None) else a.__name__ for a in args)
+    return " or ".join("null" if a is type(None) else a.__name__ for a in _union_args(annotation))
 
 
 def _build(cls: type, options: Any, prefix: str, where: str) -> Any:
@@ -369,7 +369,7 @@ def _build(cls: type, options: Any, prefix: str, where: str) -> Any:
         raise ConfigError(f"option {prefix.rstrip('.')!r}{where}: expected a JSON object of "
                           f"options, got {options!r}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in fields_of(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in options:
         if key in REMOVED_OPTIONS:
             raise ConfigError(f"option {prefix + key!r}{where} no longer exists: "
@@ -419,7 +419,7 @@ def walk(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field, 
     """Every option of ``cls``: (dotted name, field, type, default), groups flattened."""
     hints = typing.get_type_hints(cls)
     defaults = cls()
-    for spec in fields_of(cls):
+    for spec in dataclasses.fields(cls):
         if spec.metadata.get("group"):
             inner = getattr(defaults, spec.name)
             for name, sub, kind, default in walk(hints[spec.name], f"{prefix}{spec.name}."):

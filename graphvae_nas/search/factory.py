@@ -83,12 +83,11 @@ def _latent(builder_name: str):
 
         def on(model):
             return getattr(builders, builder_name)(config, model, context)
-        retrain = getattr(config, "retrain", None)
-        if retrain is None or not retrain.every:
+        if not config.retrain.every:
             return on(context.model)
         from graphvae_nas.search.strategies.retraining import WeightedRetraining
 
-        return WeightedRetraining(on, context.model, retrain)
+        return WeightedRetraining(on, context.model, config.retrain)
     return build
 
 

@@ -70,8 +70,11 @@ class CandidateGenerator(Protocol):
 
 
 def unseen_distinct(archs: Sequence[Architecture], history: History) -> list[Architecture]:
-    """``archs`` without those evaluated already, first occurrence of each kept, in order."""
-    return list({a.canonical_hash: a for a in archs if a.canonical_hash not in history.seen}.values())
+    """``archs`` without those evaluated already (nor, in a space restricted to a table, those
+    outside it: ``space.contains``), first occurrence of each kept, in order."""
+    contains = getattr(history.space, "contains", None)
+    return list({a.canonical_hash: a for a in archs if a.canonical_hash not in history.seen
+                 and (contains is None or contains(a))}.values())
 
 
 class PoolGenerator:

@@ -138,17 +138,17 @@ class Study:
     def ask(self, n: int = 1) -> list[Architecture]:
         """Up to ``n`` new architectures, none evaluated or pending before."""
         start = time.perf_counter()
-        if self._resumed:
+        if self._resumed:    # read back from the store: already in their stored form
             proposals, self._resumed = self._resumed[:n], self._resumed[n:]
             logged = True
         else:
-            proposals = self.strategy.propose(self.history, n, self.rng())
+            # held as the store holds them, so that a resumed study sees the same graphs (a bn
+            # decode numbers its nodes otherwise than the model string read back)
+            proposals = [replace(p, arch=self.space.parse(self.space.format(p.arch)))
+                         for p in self.strategy.propose(self.history, n, self.rng())]
             logged = False
         fresh = []
         for proposal in proposals:
-            # held as the store holds it, so that a resumed study sees the same graphs (a bn
-            # decode numbers its nodes otherwise than the model string read back)
-            proposal = replace(proposal, arch=self.space.parse(self.space.format(proposal.arch)))
             h = proposal.arch.canonical_hash
             if h in self.history.seen or h in self._pending:
                 self.stats.duplicates_dropped += 1

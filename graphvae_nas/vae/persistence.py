@@ -86,8 +86,6 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
     over a regular file or a new name: :func:`graphvae_nas.files.atomic_write`); the folder is
     created when missing."""
     path = Path(path)
-    if path.is_dir():
-        raise GraphVAENASError(f"{path}: cannot write: this is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda tmp: torch.save(obj, tmp))
 

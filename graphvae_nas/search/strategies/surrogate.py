@@ -97,9 +97,6 @@ class SurrogateStrategy:
             state = Round(history, n, seed, archs, Y, X, model, acq,
                           torch.Generator().manual_seed(seed))
             candidates = self.generator.candidates(state)
-            contains = getattr(self.space, "contains", None)   # a space restricted to a table
-            if contains is not None:
-                candidates = [c for c in candidates if contains(c)]
             out = self._select(state, candidates) if candidates else []
         if len(out) < n and self.fallback:
             self._counters["random_fallbacks"] += n - len(out)
