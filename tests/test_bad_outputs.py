@@ -118,3 +118,44 @@ def test_data_import_to_a_device_is_refused_on_the_command_line(files, capsys, m
     rc, _, err = run(capsys, "data", "import", "--space", "nb201", "t.csv", "-o", "/dev/full")
     assert rc == 2 and "this is a character device" in err and "/dev/full" in err
     assert Path("/dev/full").is_char_device()
+
+
+UNWRITABLE = [
+    (["data", "import", "--space", "nb201", "t.csv", "-o", "afile/x.jsonl"], "is not a folder"),
+    (["search", "--dataset", "d.jsonl", "--objective", "acc", "--strategy", "random",
+      "--budget", "3", "--out", "afile/sub"], "is not a folder"),
+    (["data", "import", "--space", "nb201", "t.csv", "-o", "ro/x.jsonl"], "is not writable"),
+    (["data", "import", "--space", "nb201", "t.csv", "-o", "ro/new/x.jsonl"], "is not writable"),
+    (["search", "--dataset", "d.jsonl", "--objective", "acc", "--strategy", "random",
+      "--budget", "3", "--out", "ro/sub"], "is not writable"),
+    (["vae", "sample", "m.pt", "-n", "2", "-o", "ro/s.jsonl"], "is not writable"),
+]
+
+
+@pytest.mark.parametrize("args, message", UNWRITABLE)
+def test_an_output_in_a_folder_that_cannot_be_written_is_refused_first(files, capsys, monkeypatch,
+                                                                       args, message) -> None:
+    monkeypatch.chdir(files)
+    (files / "afile").write_text("x")
+    readonly = files / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    if os.geteuid() == 0:        # root writes anywhere: let the check see what a user would
+        real_access = os.access
+        monkeypatch.setattr("graphvae_nas.cli.paths.os.access", lambda path, mode: (
+            False if Path(path).absolute() == readonly else real_access(path, mode)))
+    rc, _, err = run(capsys, *args)
+    readonly.chmod(0o755)
+    assert rc == 2 and message in err and "nothing was written" in err, err
+    assert "Traceback" not in err
+    assert list(readonly.iterdir()) == [] and (files / "afile").read_text() == "x"
+
+
+def test_a_file_the_system_refuses_is_named_without_a_traceback(files, capsys, monkeypatch) -> None:
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", "/data/locked.jsonl")
+
+    monkeypatch.chdir(files)
+    monkeypatch.setattr("graphvae_nas.cli.data.load_dataset", refuse)
+    rc, _, err = run(capsys, "data", "stats", "d.jsonl")
+    assert rc == 2 and err.strip() == "graphvae-nas: error: /data/locked.jsonl: Permission denied"

@@ -85,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:          # e.g. `graphvae-nas data stats --json | head`
         _silence_stdout()
         return 141
+    except OSError as exc:           # a file the system refused: name it, no traceback
+        if exc.filename is None:
+            raise
+        print(f"graphvae-nas: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 

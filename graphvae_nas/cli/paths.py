@@ -4,6 +4,7 @@ the command does any work."""
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,3 +46,19 @@ def check_paths(args: argparse.Namespace) -> None:
                                    f"{other}; writing it would destroy it: choose another "
                                    "output (nothing was written)")
         seen[key] = (flag, path)
+        _check_writable(flag, path)
+
+
+def _check_writable(flag: str, path: str) -> None:
+    """Refuse an output whose nearest existing folder is not a folder or cannot be written."""
+    ancestor = Path(path).absolute()
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor != Path(path).absolute() and not ancestor.is_dir():
+        raise GraphVAENASError(f"{flag} {path}: {ancestor} is not a folder (nothing was written)")
+    if ancestor.exists() and not (ancestor.is_dir() or ancestor.is_file()):
+        return                   # a device, pipe, ...: the writer refuses it by its kind
+    folder = ancestor if ancestor.is_dir() else ancestor.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise GraphVAENASError(f"{flag} {path}: the folder {folder} is not writable "
+                               "(nothing was written)")

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from graphvae_nas.cli.progress import SearchProgress
+from graphvae_nas.cli.paths import declare_paths
 from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
 from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.cli.training_args import (
@@ -104,6 +105,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="GPU share of one training under ray (0.25 packs four per GPU)")
     g.add_argument("--trial-timeout", type=positive_float, help="seconds before a training counts as failed (ray)")
     p.set_defaults(func=cmd_search)
+    declare_paths(p, inputs=("dataset", "model"), outputs=("out",))
 
 
 def _default_out() -> Path:
