@@ -7,6 +7,7 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shared_data import DATA
@@ -447,3 +448,36 @@ def test_the_default_bn_vae_trains_on_sparse_dags(monkeypatch) -> None:
     monkeypatch.setitem(dm.SPACE_TRAINING, "bn", {"sampler": {"max_parents": 2}})
     with pytest.raises(GraphVAENASError, match="not sampler fields"):
         dm.training_architectures(dense)
+
+
+def test_the_default_bn_vae_is_shared_by_spaces_of_one_shape(monkeypatch, tmp_path) -> None:
+    """Two data sets of 4 variables under other names use one cached default VAE (variable i
+    for variable i); another count or max_parents trains its own; a model given by the user is
+    not relabelled."""
+    from graphvae_nas.errors import GraphVAENASError
+    from graphvae_nas.spaces import same_shape
+    from graphvae_nas.vae import default_model as dm
+    from graphvae_nas.vae.persistence import load_model
+
+    monkeypatch.setenv("GRAPHVAE_NAS_CACHE", str(tmp_path))
+    monkeypatch.setitem(dm.SPACE_TRAINING, "bn", {**dm.SPACE_TRAINING["bn"], "sample_size": 30,
+                                                  "epochs": 1})
+    first = BayesianNetworkSpace(variables=("a", "b", "c", "d"))
+    second = BayesianNetworkSpace(variables=("w", "x", "y", "z"), arc_prob=0.3)
+    assert same_shape(first, second)
+    assert not same_shape(first, BayesianNetworkSpace(variables=("a", "b", "c")))
+    assert not same_shape(first, BayesianNetworkSpace(variables=("a", "b", "c", "d"), max_parents=1))
+    assert dm.default_model_path(first) == dm.default_model_path(second)
+    assert dm.default_model_path(first) != dm.default_model_path(
+        BayesianNetworkSpace(variables=("a", "b", "c", "d"), max_parents=1))
+    model, _, path = dm.default_model(first, progress=False)
+    stamp = path.stat().st_mtime_ns
+    again, _, same_path = dm.default_model(second, progress=False)
+    assert same_path == path and path.stat().st_mtime_ns == stamp        # loaded, not retrained
+    assert again.space.variables == second.variables
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, again.state_dict()[key])
+    decoded = again.decode_raw(torch.zeros(3, again.config.latent_size), stochastic=False)
+    assert all(d is not None and set(d.ops[1:-1]) == set(second.variables) for d in decoded)
+    with pytest.raises(GraphVAENASError, match="model was trained on space"):
+        load_model(path, space=second)

@@ -9,8 +9,10 @@ from graphvae_nas.spaces.base import (
     match_template,
     register_space,
     same_architectures,
+    same_shape,
     sample_distinct,
     space_from_spec,
+    shape_spec,
     structure_spec,
 )
 from graphvae_nas.spaces.bn import BayesianNetworkSpace
@@ -23,6 +25,6 @@ from graphvae_nas.spaces.nb201 import NB201_OPS, NasBench201Space
 __all__ = [
     "BayesianNetworkSpace", "ENAS_OPS", "INPUT", "NB101_OPS", "NB201_OPS", "OUTPUT", "EnasMacroSpace", "FiniteSearchSpace",
     "GenerationConstraints", "GenericDagSpace", "NasBench101Space", "NasBench201Space", "SearchSpace", "available_spaces",
-    "get_space", "match_template", "register_space", "same_architectures", "sample_distinct", "space_from_spec",
-    "structure_spec",
+    "get_space", "match_template", "register_space", "same_architectures", "same_shape", "sample_distinct",
+    "shape_spec", "space_from_spec", "structure_spec",
 ]

@@ -136,6 +136,17 @@ class SpaceBase:
             raise ArchitectureError(f"{self.name}: architecture has no neighbours to mutate to")
         return as_rng(seed).choice(options)
 
+    def distance(self, a: Architecture, b: Architecture) -> int:
+        """How far apart two architectures are: the labelled edges ``(op of u, op of v)`` in one
+        and not the other, counted as multisets (spaces with a natural unit override this)."""
+        from collections import Counter
+
+        def labelled(arch: Architecture) -> Counter:
+            return Counter((arch.ops[u], arch.ops[v]) for u, v in arch.edges)
+
+        first, second = labelled(a), labelled(b)
+        return sum(((first - second) + (second - first)).values())
+
     def check_terminals(self, arch: Architecture) -> None:
         """Raise unless node 0 is labelled ``input`` and the last node ``output``."""
         if arch.ops[0] != INPUT:
@@ -180,6 +191,22 @@ def same_architectures(a: SearchSpace, b: SearchSpace) -> bool:
     for sampler fields), so that a VAE, dataset or table of one serves the other: a VAE
     trained on sparse random DAGs (``bn:...;arc_prob=0.25``) searches ``bn:...``."""
     return structure_spec(a) == structure_spec(b)
+
+
+def shape_spec(space: SearchSpace) -> dict[str, Any]:
+    """:func:`structure_spec` with each field the space names in ``label_fields`` replaced by its
+    length: the ``bn`` space's variable names are labels, so two sets of 8 variables with the
+    same ``max_parents`` have one shape. A VAE of one space serves any space of its shape, op
+    ``i`` of one standing for op ``i`` of the other (see :func:`same_shape`)."""
+    spec = structure_spec(space)
+    for name in getattr(space, "label_fields", frozenset()):
+        spec[name] = len(spec[name])
+    return spec
+
+
+def same_shape(a: SearchSpace, b: SearchSpace) -> bool:
+    """Whether ``a`` and ``b`` differ at most in the names of their labels (see :func:`shape_spec`)."""
+    return shape_spec(a) == shape_spec(b)
 
 
 def match_template(arch: Architecture, template: Architecture) -> list[int] | None:

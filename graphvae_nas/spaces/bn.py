@@ -137,6 +137,9 @@ class BayesianNetworkSpace(SpaceBase):
 
     sampler_fields = frozenset({"arc_prob"})
     """Spec fields that only shape :meth:`sample` (see :func:`~graphvae_nas.spaces.same_architectures`)."""
+    label_fields = frozenset({"variables"})
+    """Spec fields that only name things: a VAE of 8 variables serves any 8 (see
+    :func:`~graphvae_nas.spaces.shape_spec`)."""
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "variables": list(self.variables),
@@ -158,6 +161,10 @@ class BayesianNetworkSpace(SpaceBase):
             if s and d <= n:
                 masks[var_of[d]] |= 1 << var_of[s]
         return tuple(masks)
+
+    def distance(self, a: Architecture, b: Architecture) -> int:
+        """The number of arcs in one structure and not the other (a reversed arc counts 2)."""
+        return sum(bin(x ^ y).count("1") for x, y in zip(self.parent_masks(a), self.parent_masks(b)))
 
     def parents(self, arch: Architecture) -> dict[str, tuple[str, ...]]:
         """``{variable: its parents in variable order}``."""

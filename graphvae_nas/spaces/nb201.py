@@ -91,6 +91,10 @@ class NasBench201Space(SpaceBase):
         assert mapping is not None  # validate() checked the shape
         return tuple(arch.ops[mapping[k]] for k in range(1, 7))
 
+    def distance(self, a: Architecture, b: Architecture) -> int:
+        """The number of the 6 cell edges whose ops differ."""
+        return sum(x != y for x, y in zip(self.edge_ops(a), self.edge_ops(b)))
+
     def parse(self, text: str) -> Architecture:
         """Read ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``."""
         groups = text.strip().split("+")

@@ -22,7 +22,7 @@ import torch
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.graph import Architecture
 from graphvae_nas.locking import exclusive_lock
-from graphvae_nas.spaces import SearchSpace, sample_distinct, space_from_spec, structure_spec
+from graphvae_nas.spaces import SearchSpace, sample_distinct, shape_spec, space_from_spec
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
 from graphvae_nas.vae.persistence import load_model, save_model
@@ -80,7 +80,7 @@ def training_architectures(space: SearchSpace, seed: int = 0) -> list[Architectu
 
 def _settings(space: SearchSpace, seed: int) -> dict:
     training, sampler, sample_size = training_settings(space)
-    settings = {"space": structure_spec(space), "config": DEFAULT_CONFIG.to_dict(), **training,
+    settings = {"space": shape_spec(space), "config": DEFAULT_CONFIG.to_dict(), **training,
                 "seed": seed}
     if sampler or sample_size != SAMPLE_SIZE:   # only then: the other spaces keep their files
         settings.update(sampler=sampler, sample_size=sample_size)
@@ -108,7 +108,7 @@ def default_model(space: SearchSpace, *, seed: int = 0,
     with exclusive_lock(f"{path}.lock", what=f"the default VAE cache {path}", wait=True):
         if path.exists():
             try:
-                model, _ = load_model(path, space=space)
+                model, _ = load_model(path, space=space, relabel=True)
                 return model, archs, path
             except GraphVAENASError as exc:   # e.g. an old format: a cache is rebuilt, not read
                 print(f"retraining the cached default VAE: {exc}", file=sys.stderr)

@@ -27,7 +27,7 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.files import atomic_write
-from graphvae_nas.spaces import SearchSpace, same_architectures, space_from_spec
+from graphvae_nas.spaces import SearchSpace, same_architectures, same_shape, space_from_spec
 from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
 
@@ -182,12 +182,16 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path, space: SearchSpace | None = None,
-               device: str | torch.device = "cpu") -> tuple[GraphVAE, dict[str, Any]]:
-    """Rebuild a saved model (and return its ``extra``); ``space``, if given, must match."""
+               device: str | torch.device = "cpu", *,
+               relabel: bool = False) -> tuple[GraphVAE, dict[str, Any]]:
+    """Rebuild a saved model (and return its ``extra``); ``space``, if given, must match. With
+    ``relabel`` a space of the same shape is enough (e.g. other names of bn's variables, variable
+    ``i`` for variable ``i``; see :func:`~graphvae_nas.spaces.shape_spec`)."""
     payload = read_model_file(path)
     file_space = space_from_spec(payload["space"])
     if space is not None:
-        if not same_architectures(space, file_space):
+        fits = same_shape if relabel else same_architectures
+        if not fits(space, file_space):
             raise GraphVAENASError(
                 f"{path}: model was trained on space {file_space.spec()}, not {space.spec()}")
         file_space = space   # the same architectures; the caller's sampler settings
