@@ -78,6 +78,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128, help="D-VAE's BN batch: 128")
     parser.add_argument("--lr", type=float, default=1e-4, help="D-VAE: 1e-4")
     parser.add_argument("--epochs", type=int, default=100, help="D-VAE: 100")
+    parser.add_argument("--schedule", choices=["plateau", "cosine"], default="plateau",
+                        help="learning rate schedule (D-VAE: plateau; cosine falls to 0 over --epochs)")
+    parser.add_argument("--decoder-positions", action=argparse.BooleanOptionalAction, default=False,
+                        help="give the decoder node positions (D-VAE: no)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads while training")
     parser.add_argument("--minutes", type=float, help="stop training after this long (reduced run)")
     parser.add_argument("--repeats", type=int, default=10,
                         help="encodes and decodes per graph for reconstruction, decodes per prior "
@@ -101,10 +106,12 @@ def main() -> None:
         model, _ = load_model(args.model, space=space)
     else:
         torch.manual_seed(args.seed)
-        model = GraphVAE(space, VAEConfig(hidden_size=args.hidden, latent_size=args.latent))
+        model = GraphVAE(space, VAEConfig(hidden_size=args.hidden, latent_size=args.latent,
+                                          decoder_positions=args.decoder_positions))
         history = train_vae(model, train.archs, TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-            time_budget_s=None if args.minutes is None else args.minutes * 60, restore_best=True),
+            time_budget_s=None if args.minutes is None else args.minutes * 60, restore_best=True,
+            schedule=args.schedule, threads=args.threads),
             checkpoint=args.out / "train.pt", resume=True)
         save_model(model, args.out / "model.pt", extra={"history": history})
     result = evaluate_vae(model, train, test, metric="bic", seed=args.seed,
@@ -116,7 +123,8 @@ def main() -> None:
     reduced = [f"{name} {getattr(args, name)} (D-VAE {full})"
                for name, full in (("num_graphs", 200_000), ("hidden", 501), ("latent", 56),
                                   ("batch_size", 128), ("lr", 1e-4), ("epochs", 100),
-                                  ("repeats", 10), ("prior_samples", 1000))
+                                  ("repeats", 10), ("prior_samples", 1000),
+                                  ("schedule", "plateau"), ("decoder_positions", False))
                if getattr(args, name) != full]
     if args.gp_train is not None:
         reduced.append(f"GP on {args.gp_train} training latents (D-VAE: all)")

@@ -390,3 +390,34 @@ def test_comparison_report_lists_both_rows_and_the_targets_met() -> None:
     assert lines[1].startswith("D-VAE (published)") and "99.96%" in lines[1]
     assert lines[2].startswith("graphvae_nas (ours)") and "50.00%" in lines[2]
     assert lines[3] == "targets met: recon_acc NO, rmse yes"
+
+
+def test_a_cosine_schedule_falls_to_zero_and_resumes_exactly(tmp_path) -> None:
+    """The cosine learning rate starts at lr, ends near 0 after the planned epochs, and a run
+    stopped after its second epoch continues from the checkpoint to the same weights; a resume
+    with another plan is refused."""
+    archs = sample_archs("nb201", 40)
+    config = TrainConfig(epochs=4, batch_size=16, lr=1e-3, seed=3, precision="fp32",
+                         progress=False, schedule="cosine")
+    straight = small_model("nb201", seed=1)
+    history = train_vae(straight, archs, config)
+    lrs = [h["lr"] for h in history]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] < 1e-3 and lrs[-1] < 1e-9
+    ckpt = tmp_path / "run.ckpt"
+
+    def stop_after_two(record) -> None:
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_vae(small_model("nb201", seed=1), archs, config, checkpoint=ckpt, on_epoch=stop_after_two)
+    resumed = small_model("nb201", seed=99)
+    assert [h["epoch"] for h in train_vae(resumed, archs, config, checkpoint=ckpt, resume=True)] == [1, 2, 3, 4]
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    with pytest.raises(GraphVAENASError, match="epochs"):
+        train_vae(small_model("nb201"), archs, TrainConfig(**{**config.__dict__, "epochs": 8}),
+                  checkpoint=ckpt, resume=True)
+    with pytest.raises(GraphVAENASError, match="schedule"):
+        train_vae(small_model("nb201"), archs, TrainConfig(**{**config.__dict__, "schedule": "plateau"}),
+                  checkpoint=ckpt, resume=True)

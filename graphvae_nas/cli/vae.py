@@ -54,6 +54,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--time-budget", type=positive_float, help="stop after this many minutes")
     p.add_argument("--restore-best", action="store_true",
                    help="end with the weights of the epoch of lowest training loss")
+    p.add_argument("--schedule", choices=["plateau", "cosine"], default="plateau",
+                   help="learning rate: plateau (D-VAE's: divided by 10 after 10 epochs without "
+                        "progress) or cosine (from --lr down to 0 over --epochs; better in a "
+                        "fixed number of epochs)")
     p.set_defaults(func=cmd_train)
     declare_paths(p, inputs=("dataset", "init_from"), outputs=("out", "checkpoint"))
 
@@ -150,7 +154,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                                seed=args.seed, threads=args.threads, device=args.device,
                                precision=args.precision,
                                time_budget_s=None if args.time_budget is None else args.time_budget * 60,
-                               restore_best=args.restore_best)
+                               restore_best=args.restore_best, schedule=args.schedule)
     checkpoint = args.checkpoint or args.out + ".ckpt"
     history = train_vae(model, dataset.archs, train_config, checkpoint=checkpoint,
                         resume=args.resume)

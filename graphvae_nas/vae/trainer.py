@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from graphvae_nas.vae.model import GraphVAE
 from graphvae_nas.vae.persistence import model_payload, read_model_file, save_payload
 
 PRECISIONS = ("auto", "fp32", "bf16")
+SCHEDULES = ("plateau", "cosine")
 
 
 @dataclass
@@ -45,8 +47,14 @@ class TrainConfig:
     time_budget_s: float | None = None
     progress: bool = True
     restore_best: bool = False
+    schedule: str = "plateau"
+    """``plateau``: D-VAE's reduce-on-plateau; ``cosine``: the learning rate falls from ``lr``
+    to 0 along a half cosine over the planned ``epochs``, step by step (better in a fixed
+    number of epochs, see :data:`graphvae_nas.vae.default_model.SPACE_TRAINING`)."""
 
     def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
@@ -120,8 +128,7 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience)
+    scheduler = _scheduler(optimizer, config, len(graphs))
     history: list[dict[str, Any]] = []
     start_epoch = 0
     best: dict[str, Any] | None = None    # with restore_best: epoch, loss and weights
@@ -163,6 +170,8 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
                 optimizer.zero_grad(set_to_none=True)
                 parts.loss.backward()
                 optimizer.step()
+                if config.schedule == "cosine":
+                    scheduler.step()
                 sums += torch.tensor([parts.loss.item(), -parts.type_ll.item(),
                                       -parts.edge_ll.item(), parts.kl.item()], dtype=torch.float64)
             seconds = time.perf_counter() - epoch_start
@@ -170,7 +179,8 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
                       "edge_nll": float(sums[2] / num), "kl": float(sums[3] / num),
                       "lr": optimizer.param_groups[0]["lr"], "seconds": seconds,
                       "graphs_per_s": num / seconds}
-            scheduler.step(record["loss"])
+            if config.schedule == "plateau":
+                scheduler.step(record["loss"])
             history.append(record)
             if config.restore_best and (best is None or record["loss"] < best["loss"]):
                 best = {"epoch": record["epoch"], "loss": record["loss"],
@@ -190,6 +200,16 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
         model.load_state_dict(best["state_dict"])
     model.eval()
     return history
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, num: int) -> Any:
+    """The learning-rate schedule of ``config`` (stepped per epoch on the loss, or per batch)."""
+    if config.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience)
+    total = max(1, config.epochs * math.ceil(num / config.batch_size))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total)))
 
 
 def _progress(config: TrainConfig, start_epoch: int):
@@ -239,8 +259,9 @@ def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> 
     state = payload.get("train")
     if state is None:
         raise GraphVAENASError(f"{path}: a saved model, not a training checkpoint")
-    saved = state["config"]
-    for key in ("batch_size", "lr", "seed"):
+    saved = {"schedule": "plateau", **state["config"]}   # checkpoints before cosine: plateau
+    keys = ("batch_size", "lr", "seed", "schedule") + (("epochs",) if config.schedule == "cosine" else ())
+    for key in keys:
         if saved.get(key) != getattr(config, key):
             raise GraphVAENASError(
                 f"{path}: checkpoint was trained with {key}={saved.get(key)!r}, not "
