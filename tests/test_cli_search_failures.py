@@ -108,7 +108,7 @@ def test_an_interrupted_search_writes_its_summary_and_says_how_to_continue(
 def test_scores_print_at_their_natural_precision_and_fronts_best_first(tmp_path, capsys) -> None:
     from test_objectives import two_objective_table
 
-    from graphvae_nas.cli.search import format_value
+    from graphvae_nas.cli.numbers import format_value
 
     assert format_value(-11149.26431) == "-11149.2643" and format_value(91.55) == "91.55"
     assert format_value(0.00012345) == "0.0001234" and format_value(3.0) == "3"

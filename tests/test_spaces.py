@@ -870,3 +870,23 @@ def test_sample_distinct() -> None:
     tiny = get_space("dag:ops=a;max_nodes=3")  # 2 DAGs of 2 nodes... a handful in all
     with pytest.raises(ArchitectureError, match="distinct architectures in 50 draws"):
         sample_distinct(tiny, 40, seed=0, max_draws=50)
+
+
+def test_distance_counts_what_differs_in_each_space() -> None:
+    """bn: arcs (a reversal counts 2); nb201: cell edges whose op differs; elsewhere: labelled
+    edges in one architecture and not the other. Zero exactly for the same architecture."""
+    from graphvae_nas.spaces import get_space
+
+    bn = get_space("bn:variables=a,b,c")
+    chain = bn.from_parents({"b": ["a"], "c": ["b"]})
+    assert bn.distance(chain, chain) == 0
+    assert bn.distance(chain, bn.from_parents({"b": ["a"]})) == 1
+    assert bn.distance(chain, bn.from_parents({"a": ["b"], "c": ["b"]})) == 2
+    nb201 = get_space("nb201")
+    cell = nb201.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|")
+    other = nb201.parse("|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|none~1|none~2|")
+    assert nb201.distance(cell, cell) == 0 and nb201.distance(cell, other) == 2
+    enas = get_space("enas")
+    first, second = enas.sample(0), enas.sample(1)
+    assert enas.distance(first, first) == 0
+    assert enas.distance(first, second) == enas.distance(second, first) > 0

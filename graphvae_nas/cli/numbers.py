@@ -1,5 +1,6 @@
-"""``argparse`` types for numeric options: a value outside the allowed range is an error
-(exit 2, naming the option), never silently replaced by a default."""
+"""Numbers on the command line: ``argparse`` types for numeric options (a value outside the
+allowed range is an error, exit 2, naming the option, never silently replaced by a default),
+and :func:`format_value`, how scores are printed."""
 from __future__ import annotations
 
 import argparse
@@ -55,3 +56,11 @@ def open_fraction(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {value:g}")
     return value
+
+
+def format_value(value: float) -> str:
+    """A score at its natural precision: up to 4 decimals (-11149.2643, 91.55), small values in
+    4 significant digits."""
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.4g}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphvae_nas.cli.numbers import format_value
+
 
 class SearchProgress:
     """A tqdm bar over a study's trials: it reads "search (proposing)" while the strategy
@@ -29,7 +31,7 @@ class SearchProgress:
         self.bar.update(1)
         best = self.study.best()
         if best is not None:
-            self.bar.set_postfix(best=f"{best.objective:.4g}")
+            self.bar.set_postfix(best=format_value(best.objective))
 
     def __enter__(self) -> SearchProgress:
         return self

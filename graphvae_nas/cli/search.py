@@ -19,7 +19,13 @@ from pathlib import Path
 
 from graphvae_nas.cli.progress import SearchProgress
 from graphvae_nas.cli.paths import declare_paths
-from graphvae_nas.cli.numbers import nonnegative_float, nonnegative_int, positive_float, positive_int
+from graphvae_nas.cli.numbers import (
+    format_value,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 from graphvae_nas.threads import DEFAULT_THREADS, THREADS_HELP
 from graphvae_nas.cli.training_args import (
     add_training_arguments,
@@ -400,14 +406,6 @@ def _check_some_succeeded(study, out: Path) -> None:
     if study.trials and study.best() is None:
         raise GraphVAENASError(f"no evaluation succeeded in {len(study.trials)}: "
                                f"{describe_failures(failure_counts(study))} (recorded in {out}/)")
-
-
-def format_value(value: float) -> str:
-    """A score at its natural precision: up to 4 decimals (-11149.2643, 91.55), small values in
-    4 significant digits."""
-    if value != 0 and abs(value) < 1e-3:
-        return f"{value:.4g}"
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def describe_options(name: str, spec: dict) -> str:
