@@ -64,6 +64,46 @@ def _reached(run: dict, budget: int, optimum: float, tolerance: float) -> bool:
                for o in run["objective"][:budget])
 
 
+def paired_table(runs: list[dict], pairs: list[tuple[str, str]], budgets: list[int],
+                 optimum: float, tolerance: float, digits: int = 2) -> str:
+    """Per pair ``(A, B)`` over the seeds both ran: the mean difference A - B of the reported
+    value at each budget +/- its standard error, and of the queries to the optimum (a run that
+    never reaches it counts as its length + 1, so the difference is a lower bound there), with
+    how many seeds each reached it first."""
+    import statistics
+
+    from graphvae_nas.experiments.compare import best_report_at, queries_to_optimum
+
+    def mean_se(values: list[float]) -> str:
+        se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+        return f"{statistics.mean(values):+.{digits}f} +/- {se:.{digits}f}"
+
+    head = (["A - B", "seeds"] + [f"@{b}" for b in budgets]
+            + ["queries to the optimum", "A first / B first / tie"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for a, b in pairs:
+        by_seed = {name: {r["seed"]: r for r in runs if r["strategy"] == name} for name in (a, b)}
+        seeds = sorted(set(by_seed[a]) & set(by_seed[b]))
+        if not seeds:
+            raise SystemExit(f"--paired {a},{b}: no seed ran both")
+        cells = [f"`{a}` - `{b}`", str(len(seeds))]
+        for budget in budgets:
+            cells.append(mean_se([best_report_at(by_seed[a][s], budget)
+                                  - best_report_at(by_seed[b][s], budget) for s in seeds]))
+        sign = 1 if _maximised(runs) else -1
+        target = optimum - sign * tolerance
+
+        def queries(run: dict) -> int:
+            found = queries_to_optimum(run, target)
+            return len(run["objective"]) + 1 if found is None else found
+
+        q = [queries(by_seed[a][s]) - queries(by_seed[b][s]) for s in seeds]
+        cells.append(mean_se([float(x) for x in q]))
+        cells.append(f"{sum(x < 0 for x in q)} / {sum(x > 0 for x in q)} / {sum(x == 0 for x in q)}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def ci95(pstdev: float, n: int) -> float:
     """Half the width of a 95 % confidence interval of a mean of ``n`` values whose
     population standard deviation is ``pstdev`` (1.96 standard errors)."""
@@ -198,6 +238,9 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=1,
                         help="the first query plotted (the first random ones set the scale)")
     parser.add_argument("--ylabel", default="reported value of the best-by-objective trial")
+    parser.add_argument("--paired", action="append", default=[], metavar="A,B",
+                        help="also the paired differences A - B over their common seeds "
+                             "(repeatable)")
     parser.add_argument("--update", type=Path, help="results page to write the table into")
     parser.add_argument("--section", help="with --update: the marker name in the page")
     args = parser.parse_args()
@@ -219,6 +262,12 @@ def main() -> None:
         raise SystemExit("give --optimum (one objective) or --pareto DATASET (several)")
     else:
         text = table(runs, budgets, args.optimum, args.tolerance, args.digits)
+        if args.paired:
+            pairs = [tuple(p.split(",")) for p in args.paired]
+            if any(len(p) != 2 for p in pairs):
+                raise SystemExit("--paired takes two strategies: A,B")
+            text += "\n\nPaired differences (mean +/- standard error over common seeds):\n\n"
+            text += paired_table(runs, pairs, budgets, args.optimum, args.tolerance, args.digits)
     for run in partial:
         text += (f"\n\nPartial run, not in the table: {run['strategy']} seed {run['seed']} "
                  f"({len(run['objective'])} trials; {run.get('error')})")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.search.objectives import as_objectives
 from graphvae_nas.experiments.runs_file import RunsFile, run_jobs, run_study
 from graphvae_nas.threads import DEFAULT_THREADS, bounded_threads
@@ -42,6 +43,14 @@ class ComparisonSpec:
     model: str | None = None
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads_per_worker: int = DEFAULT_THREADS   # see graphvae_nas.threads
+
+    def __post_init__(self) -> None:
+        stray = sorted(set(self.options) - set(self.strategies))
+        if stray:
+            raise GraphVAENASError(
+                f"options are given per strategy ({{\"STRATEGY\": {{...}}}}); "
+                f"{', '.join(map(repr, stray))} is not one of the compared strategies "
+                f"({', '.join(self.strategies)})")
 
 
 def _init_worker(spec: ComparisonSpec) -> None:

@@ -160,6 +160,55 @@ class RetrainConfig:
     lr: float = option(1e-3, "learning rate of each fine-tuning", check=above(0))
 
 
+@dataclass(frozen=True)
+class TrustRegionConfig:
+    """TuRBO's adaptive trust region (Eriksson et al., NeurIPS 2019) in the latent space:
+    a box around the incumbent's latent that doubles after ``success_tolerance`` improving
+    rounds in a row, halves after ``failure_tolerance`` rounds without one, and starts again
+    at ``length`` when it falls below ``min_length``."""
+
+    length: float = option(0.8, "initial side of the region, as a share of the latent box's "
+                           "sides (weighted by the GP's lengthscales)", check=above(0))
+    min_length: float = option(0.5 ** 7, "the region restarts at length when its side falls "
+                               "below this", check=above(0))
+    max_length: float = option(1.6, "the side grows up to this share of the box",
+                               check=above(0))
+    success_tolerance: int = option(3, "improving rounds in a row before the side doubles",
+                                    check=at_least(1))
+    failure_tolerance: int | None = option(None, "rounds without improvement in a row before "
+                                           "the side halves (null: ceil(max(4, latent size) / "
+                                           "batch), TuRBO's rule)", check=at_least(1))
+    points: int = option(2000, "latent points drawn in the region (TuRBO's perturbations of "
+                         "the centre) and decoded once each, every round", check=at_least(1))
+
+    def cross_checks(self) -> Iterator[tuple[str, bool, str]]:
+        yield ("min_length", self.min_length < self.length, "must be < length")
+        yield ("max_length", self.max_length >= self.length, "must be >= length")
+
+
+@dataclass(frozen=True)
+class JointConfig:
+    """Fine-tuning the VAE together with a GP on the evaluated architectures (LOL-BO, Maus et
+    al., NeurIPS 2022): the VAE's loss plus ``weight`` x the GP's negative marginal
+    log-likelihood of the objective at the encoder's means, so that the latent space follows
+    the objective where the search is."""
+
+    every: int = option(20, "fine-tune after every N evaluations (0: never; the pretrained "
+                        "latent space throughout)", check=at_least(0))
+    epochs: int = option(20, "epochs over the evaluated architectures per fine-tuning",
+                         check=at_least(1), measured="2 epochs at weight 1 left NB201 "
+                         "trajectories unchanged; 20 at weight 10: median 58.5 queries to the "
+                         "optimum against 69.5 on seeds 0-9 (docs/results/nb201-search.md)")
+    lr: float = option(1e-3, "Adam learning rate of the fine-tuning", check=above(0))
+    weight: float = option(10.0, "weight of the GP's loss beside the VAE's loss per graph",
+                           check=at_least(0), measured="weight 1 did not raise the GP's "
+                           "marginal likelihood on the encoder's means, 10 did "
+                           "(tests/test_lolbo.py)")
+    batch_size: int = option(32, "architectures per step", check=at_least(2))
+    points: int = option(500, "train on at most this many of the best evaluations",
+                         check=at_least(2))
+
+
 # --- the strategies --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -270,13 +319,29 @@ class BananasConfig(SurrogateConfig):
     mutate: MutateConfig = group(MutateConfig, "mutations of the best as candidates")
 
 
+@dataclass(frozen=True)
+class LOLBOConfig(SurrogateConfig):
+    """``lolbo``: latent BO in a trust region, the encoder fine-tuned with the GP."""
+
+    gp: GPConfig = group(GPConfig, "the Gaussian process on the (fine-tuned) encoder's means")
+    region: TrustRegionConfig = group(TrustRegionConfig, "the trust region")
+    optimise: OptimiseConfig = group(OptimiseConfig, "optimising the acquisition inside the "
+                                     "region (single objective)")
+    joint: JointConfig = group(JointConfig, "fine-tuning the VAE jointly with the GP")
+
+    def cross_checks(self) -> Iterator[tuple[str, bool, str]]:
+        yield ("gp.kernel", self.gp.kernel != "additive",
+               "additive is for bo-structure (a kernel per node of a bn's arcs)")
+
+
 # --- building and checking -------------------------------------------------------------------
 
 REMOVED_OPTIONS = {
     "rerank": "decode mode always chooses among the decoded candidates by the acquisition",
     "restart_after": "restarts were measured not to help on the Asia BIC (docs/results/asia-bic.md)",
     "restart_kick": "restarts were measured not to help on the Asia BIC (docs/results/asia-bic.md)",
-    "trust_region": "a fixed box with no measured effect; adaptive trust regions are planned",
+    "trust_region": "a fixed box with no measured effect; adaptive trust regions are strategy "
+                    "lolbo's (region.*)",
     "sequential": "sequential acquisition optimisation had no measured effect",
 }
 """Options that existed once, and why they went."""

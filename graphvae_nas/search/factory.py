@@ -21,6 +21,7 @@ from graphvae_nas.search.configs import (
     EmptyConfig,
     EvolutionConfig,
     LocalConfig,
+    LOLBOConfig,
     NSGA2Config,
     as_options,
     make_config,
@@ -91,6 +92,12 @@ def _latent(builder_name: str):
     return build
 
 
+def _lolbo(config: LOLBOConfig, context: StrategyContext):
+    from graphvae_nas.search.strategies.builders import build_lolbo
+
+    return build_lolbo(config, context.model, context)
+
+
 def _bananas(config: BananasConfig, context: StrategyContext):
     from graphvae_nas.search.strategies.builders import build_bananas
 
@@ -141,6 +148,9 @@ register_strategy("bo-gnn", StrategyEntry(BOGNNConfig, _latent("build_bo_gnn"), 
 register_strategy("bo-structure", StrategyEntry(BOStructureConfig, _latent("build_bo_structure"),
                                                 needs_vae=True,
                                                 description="GP on the graph's arcs, latent decodes"))
+register_strategy("lolbo", StrategyEntry(LOLBOConfig, _lolbo, needs_vae=True,
+                                         description="latent BO in a trust region, encoder "
+                                                     "fine-tuned with the GP"))
 
 STRATEGY_NAMES = available_strategies()
 """The built-in strategies (``available_strategies()`` includes later registrations)."""
@@ -170,7 +180,7 @@ def make_strategy(name: str, *, model=None, model_name: str = "",
     see :mod:`graphvae_nas.search.configs`; keyword arguments are options too, e.g.
     ``gp={"kernel": "isotropic"}``).
 
-    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``) need a trained VAE
+    The VAE strategies (``bo``, ``bo-pool``, ``bo-gnn``, ``bo-structure``, ``lolbo``) need a trained VAE
     (``model``) and ``candidates`` (the pool of ``bo-pool``, and the architectures whose latents
     span the search box); ``bananas`` needs the ``space`` (or a model of it).
 

@@ -7,6 +7,8 @@ acquisition, and a seeded torch generator shared by the round's generators in or
 * :class:`DecodeGenerator` decodes latent points of a VAE: the acquisition's optima and jittered
   copies (when the surrogate lives in that latent space), neighbourhoods of the best
   architectures' latent means, and uniform points of the latent box;
+* :class:`TrustRegionGenerator` decodes latent points inside an adaptive trust region around
+  the best architecture's latent mean (TuRBO, as LOL-BO uses it);
 * :class:`PoolGenerator` offers the unevaluated members of a fixed pool;
 * :class:`MutationGenerator` offers the neighbours and random two-step mutations of the best
   architectures so far;
@@ -188,29 +190,100 @@ class DecodeGenerator:
         if decode.explore:
             uniform = torch.rand((decode.explore, x.shape[-1]), generator=generator, dtype=x.dtype)
             parts.append(bounds[0] + uniform * (bounds[1] - bounds[0]))
-        decoded = self.latent.decode(torch.cat(parts), generator)
-        valid = [a for a in decoded if a is not None]
-        self.counters["invalid_decodes"] += len(decoded) - len(valid)
-        fresh = unseen_distinct(valid, round.history)
-        self.counters["seen_decodes"] += sum(1 for a in valid if a.canonical_hash in round.history.seen)
-        self.counters["decoded_candidates"] += len(fresh)
-        return fresh
+        return decoded_candidates(self.latent, torch.cat(parts), round, self.counters)
 
     def _optimised_points(self, round: Round, optimise: OptimiseConfig) -> torch.Tensor:
-        from botorch.optim import optimize_acqf
+        return optimised_latents(round, self.latent, optimise, self.latent.bounds)
 
-        if round.X.shape[-1] != self.latent.dim:
-            raise GraphVAENASError("a decode generator that optimises the acquisition needs a "
-                                   "surrogate on the VAE's latent space (use optimise=None)")
-        points, _ = optimize_acqf(round.acquisition, bounds=self.latent.bounds,
-                                  q=round.n, num_restarts=optimise.restarts,
-                                  raw_samples=optimise.raw_samples, sequential=False,
-                                  options={"maxiter": optimise.maxiter})
-        scale = (self.latent.bounds[1] - self.latent.bounds[0]) * 0.05
-        jitters = [points] + [points + scale * torch.randn(points.shape, generator=round.generator,
-                                                           dtype=points.dtype)
-                              for _ in range(optimise.jitters)]
-        return torch.cat(jitters).repeat_interleave(optimise.decodes, 0)
+
+def decoded_candidates(latent: LatentSpace, points: torch.Tensor, round: Round,
+                       counters: dict[str, float]) -> list[Architecture]:
+    """One stochastic decode of each row of ``points`` (the round's generator), the distinct
+    valid unseen architectures kept; ``counters`` count the invalid and already-evaluated
+    decodes and the candidates."""
+    decoded = latent.decode(points, round.generator)
+    valid = [a for a in decoded if a is not None]
+    counters["invalid_decodes"] += len(decoded) - len(valid)
+    fresh = unseen_distinct(valid, round.history)
+    counters["seen_decodes"] += sum(1 for a in valid if a.canonical_hash in round.history.seen)
+    counters["decoded_candidates"] += len(fresh)
+    return fresh
+
+
+def optimised_latents(round: Round, latent: LatentSpace, optimise: OptimiseConfig,
+                      bounds: torch.Tensor) -> torch.Tensor:
+    """The ``round.n`` points of ``optimize_acqf`` over ``bounds [2, d]`` and
+    ``optimise.jitters`` copies jittered by 5 % of its sides, each repeated
+    ``optimise.decodes`` times. Needs a surrogate on ``latent``'s space."""
+    from botorch.optim import optimize_acqf
+
+    if round.X.shape[-1] != latent.dim:
+        raise GraphVAENASError("a decode generator that optimises the acquisition needs a "
+                               "surrogate on the VAE's latent space (use optimise=None)")
+    points, _ = optimize_acqf(round.acquisition, bounds=bounds,
+                              q=round.n, num_restarts=optimise.restarts,
+                              raw_samples=optimise.raw_samples, sequential=False,
+                              options={"maxiter": optimise.maxiter})
+    scale = (bounds[1] - bounds[0]) * 0.05
+    jitters = [points] + [points + scale * torch.randn(points.shape, generator=round.generator,
+                                                       dtype=points.dtype)
+                          for _ in range(optimise.jitters)]
+    return torch.cat(jitters).repeat_interleave(optimise.decodes, 0)
+
+
+class TrustRegionGenerator:
+    """Decodes latent points inside ``region`` (a
+    :class:`~graphvae_nas.search.trust_region.TrustRegion`) around the latent mean of the best
+    architecture so far (the first by NSGA-II order with several objectives): ``points``
+    perturbations of that centre (TuRBO's candidates) and, with ``optimise`` and one
+    objective, the acquisition's optima inside the region and their jittered copies. Needs a
+    surrogate on ``latent``'s space (its lengthscales shape the region)."""
+
+    def __init__(self, latent: LatentSpace, region, points: int, *,
+                 optimise: OptimiseConfig | None = None) -> None:
+        if points < 1:
+            raise ValueError("a trust-region generator needs points >= 1")
+        self.latent = latent
+        self.region = region
+        self.points = points
+        self.optimise = optimise
+        self.counters: dict[str, float] = {"invalid_decodes": 0, "seen_decodes": 0,
+                                           "decoded_candidates": 0}
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "trust-region", "points": self.points,
+                "optimise": None if self.optimise is None else dataclasses.asdict(self.optimise)}
+
+    def bounds(self, round: Round, length: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """The region's centre ``[d]`` and its box ``[2, d]`` at side ``length`` this round."""
+        from graphvae_nas.search.trust_region import lengthscale_weights
+
+        centre = self.latent.means([round.archs[round.leaders(1)[0]]])[0]
+        weights = lengthscale_weights(round.model, self.latent.dim)
+        return centre, self.region.bounds(centre, self.latent.bounds, weights, length=length)
+
+    def candidates(self, round: Round) -> list[Architecture]:
+        """The decodes inside the region; while they offer fewer than ``round.n`` unevaluated
+        architectures (a region shrunk below the decoder's resolution), this round's side
+        doubles, up to ``max_length`` (the region's state is not changed)."""
+        from graphvae_nas.search.trust_region import perturbed_points
+
+        length, out, widening = self.region.length, {}, 0
+        while True:     # ends: the side doubles up to max_length
+            centre, box = self.bounds(round, length)
+            parts = []
+            if widening == 0 and self.optimise is not None and round.Y.shape[-1] == 1:
+                parts.append(optimised_latents(round, self.latent, self.optimise, box))
+            parts.append(perturbed_points(centre, box, self.points,
+                                          (round.seed + widening) % (2 ** 31)))
+            for arch in decoded_candidates(self.latent, torch.cat(parts), round, self.counters):
+                out.setdefault(arch.canonical_hash, arch)
+            if len(out) >= round.n or length >= self.region.config.max_length:
+                break
+            length = min(2 * length, self.region.config.max_length)
+            widening += 1
+            self.counters["region_widenings"] = self.counters.get("region_widenings", 0) + 1
+        return list(out.values())
 
 
 class DistinctClasses:

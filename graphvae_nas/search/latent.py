@@ -18,17 +18,24 @@ repeats the uninterrupted one exactly."""
 
 class LatentSpace:
     """``model``: a trained :class:`~graphvae_nas.vae.GraphVAE` (put in eval mode);
-    ``box_data``: architectures whose latent means span the box ``bounds [2, d]``."""
+    ``box_data``: architectures whose latent means span the box ``bounds [2, d]``, or the
+    ``bounds`` themselves (e.g. a box kept while the encoder is fine-tuned)."""
 
-    def __init__(self, model, box_data: Sequence[Architecture]) -> None:
-        if not box_data:
+    def __init__(self, model, box_data: Sequence[Architecture] | None = None, *,
+                 bounds: torch.Tensor | None = None) -> None:
+        if (box_data is None) == (bounds is None):
+            raise ValueError("the latent box needs box_data (architectures whose means span "
+                             "it) or its bounds, not both")
+        if box_data is not None and not box_data:
             raise ValueError("the latent box needs box_data (architectures whose means span it)")
         self.model = model.eval()
         self.space = model.space
         self._latent: dict[Architecture, torch.Tensor] = {}   # by exact graph: the encoder
         # reads the node numbering, so isomorphic graphs numbered otherwise are encoded apart
-        box = self.means(box_data)
-        self.bounds = torch.stack([box.min(0).values, box.max(0).values])
+        if bounds is None:
+            box = self.means(box_data)
+            bounds = torch.stack([box.min(0).values, box.max(0).values])
+        self.bounds = bounds.to(torch.float64)
 
     @property
     def dim(self) -> int:

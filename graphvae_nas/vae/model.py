@@ -29,12 +29,14 @@ def most_frequent(archs: Sequence[Architecture]) -> Architecture | None:
 
 @dataclass
 class LossParts:
-    """Per-batch sums: ``loss = -(type_ll + edge_ll) + beta * kl``."""
+    """Per-batch sums: ``loss = -(type_ll + edge_ll) + beta * kl``; ``mu`` the encoder's means
+    (with their gradient, for losses that also read the latent space)."""
 
     loss: torch.Tensor
     type_ll: torch.Tensor
     edge_ll: torch.Tensor
     kl: torch.Tensor
+    mu: torch.Tensor | None = None
 
 
 class GraphVAE(nn.Module):
@@ -84,7 +86,7 @@ class GraphVAE(nn.Module):
         type_ll, edge_ll = self.decoder.log_likelihood(z, graphs)
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         loss = -(type_ll + edge_ll) + self.config.beta * kl
-        return LossParts(loss, type_ll.detach(), edge_ll.detach(), kl.detach())
+        return LossParts(loss, type_ll.detach(), edge_ll.detach(), kl.detach(), mu)
 
     # ------------------------------------------------------------------ decoding
     def _check_latent(self, z: torch.Tensor) -> torch.Tensor:

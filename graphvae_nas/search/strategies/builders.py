@@ -15,7 +15,9 @@
   architectures' structure (the labelled adjacency of a Bayesian network, arc by arc;
   :func:`~graphvae_nas.surrogates.structure.structure_encoding`): the VAE generates, a
   surrogate that sees every arc chooses;
-* ``bananas``: the GNN ensemble, candidates mutated from the best architectures (BANANAS).
+* ``bananas``: the GNN ensemble, candidates mutated from the best architectures (BANANAS);
+* ``lolbo``: a GP on the (jointly fine-tuned) encoder's means, candidates decoded inside an
+  adaptive trust region (:mod:`graphvae_nas.search.strategies.lolbo`).
 
 All choose the batch by the same acquisition (qLogNEI by default) after a prefilter by its
 analytic counterpart.
@@ -31,6 +33,7 @@ from graphvae_nas.search.configs import (
     BOStructureConfig,
     GNNConfig,
     GPConfig,
+    LOLBOConfig,
     SurrogateConfig,
     as_options,
 )
@@ -51,7 +54,7 @@ from graphvae_nas.surrogates.latent_gp import LatentGP
 from graphvae_nas.surrogates.structure import LabelledAdjacencyEncoding, structure_encoding, unit_box
 
 __all__ = ["build_bananas", "build_bo", "build_bo_gnn", "build_bo_pool", "build_bo_structure",
-           "gaussian_copula"]
+           "build_lolbo", "gaussian_copula"]
 
 
 def _common(config: SurrogateConfig, context: StrategyContext) -> dict:
@@ -142,3 +145,13 @@ def build_bananas(config: BananasConfig, space: SearchSpace,
     generator = MutationGenerator(space, top=config.mutate.top, mutations=config.mutate.count)
     return SurrogateStrategy("bananas", space, _gnn(config.gnn, space), generator,
                              **_common(config, context))
+
+
+def build_lolbo(config: LOLBOConfig, model, context: StrategyContext):
+    """``lolbo``: ``context.candidates`` span the latent box (kept while the VAE is
+    fine-tuned)."""
+    from graphvae_nas.search.strategies.lolbo import TrustRegionLatentBO
+
+    latent = LatentSpace(model, context.candidates)
+    return TrustRegionLatentBO(context.space or latent.space, model, latent.bounds, config,
+                               settings=_common(config, context)["settings"])
