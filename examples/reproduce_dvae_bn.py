@@ -114,10 +114,16 @@ def main() -> None:
             schedule=args.schedule, threads=args.threads),
             checkpoint=args.out / "train.pt", resume=True)
         save_model(model, args.out / "model.pt", extra={"history": history})
+    def save_partial(partial: dict) -> None:
+        """The generative metrics, saved before the GP's long fit (``partial``: true)."""
+        (args.out / "result.json").write_text(json.dumps({**partial, "partial": True}, indent=2,
+                                                         default=str))
+        print(f"before the GP: {json.dumps(partial)}", flush=True)
+
     result = evaluate_vae(model, train, test, metric="bic", seed=args.seed,
                           encode_times=args.repeats, decode_times=args.repeats,
                           prior_samples=args.prior_samples, predictive_train=args.gp_train,
-                          progress=True)
+                          progress=True, on_generative=save_partial)
     result.update(epochs=len(history), train_minutes=sum(h["seconds"] for h in history) / 60,
                   settings={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()})
     reduced = [f"{name} {getattr(args, name)} (D-VAE {full})"

@@ -315,9 +315,12 @@ def test_evaluate_vae_reports_every_metric() -> None:
     model = small_model("nb201")
     train_vae(model, train.archs, TrainConfig(epochs=3, batch_size=15, lr=1e-3, progress=False,
                                               precision="fp32"))
+    before_gp: list[dict] = []
     result = evaluate_vae(model, train, test, metric="convs", encode_times=2, decode_times=2,
-                          prior_samples=25, precision="fp32")
+                          prior_samples=25, precision="fp32", on_generative=before_gp.append)
     assert (result["train"], result["test"]) == (45, 15)
+    assert len(before_gp) == 1 and before_gp[0]["rmse"] is None      # handed over before the GP
+    assert before_gp[0]["recon_acc"] == result["recon_acc"] and "predictive" not in before_gp[0]["seconds"]
     for key in ("recon_acc", "validity", "uniqueness", "novelty"):
         assert 0.0 <= result[key] <= 1.0
     assert result["validity"] == 1.0
