@@ -233,6 +233,8 @@ def main() -> None:
                         help="how close to the optimum counts as reaching it")
     parser.add_argument("--digits", type=int, default=2, help="decimals in the table")
     parser.add_argument("--strategies", help="comma-separated strategies to show, in order")
+    parser.add_argument("--seeds-below", type=int, metavar="N",
+                        help="only the runs of seeds 0 to N-1 (to compare on the same seeds)")
     parser.add_argument("--plot", type=Path, help="save the curves as this PNG")
     parser.add_argument("--title", default="search", help="the plot's title")
     parser.add_argument("--start", type=int, default=1,
@@ -250,6 +252,9 @@ def main() -> None:
         order = args.strategies.split(",")
         runs = sorted((r for r in runs if r["strategy"] in order),
                       key=lambda r: (order.index(r["strategy"]), r["seed"]))
+    if args.seeds_below is not None:
+        runs = [r for r in runs if r["seed"] < args.seeds_below]
+        partial = [r for r in partial if r["seed"] < args.seeds_below]
     if not runs:
         raise SystemExit("no finished runs in " + ", ".join(map(str, args.runs)))
     budgets = [int(b) for b in args.budgets.split(",")]

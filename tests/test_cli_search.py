@@ -191,7 +191,7 @@ def test_list_options_prints_the_reference(capsys) -> None:
     assert 'gp.kernel (str, default "ard"): ard (a lengthscale per input)' in out
     assert 'preset bn: {"decode": {"scale": 0.02' in out and "optimise." not in out
     rc, out, _ = run(capsys, "search", "--list-options")
-    assert rc == 0 and "(bo, bo-pool, bananas, bo-gnn, bo-structure)" in out
+    assert rc == 0 and "(bo, bo-pool, bananas, bo-gnn, bo-structure, lolbo)" in out
     rc, _, err = run(capsys, "search", "--list-options", "nope")
     assert rc == 2 and "unknown strategy 'nope'" in err
     rc, out, _ = run(capsys, "search", "--list-options", "--markdown")

@@ -73,7 +73,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", choices=available_strategies(), default="bo",
                    help="bo: latent BO decoding new architectures; bo-pool: latent BO over the "
                         "table's architectures; bo-gnn: decodes scored by a GNN ensemble; "
-                        "bo-structure: decodes scored by a GP on the graph's arcs; bananas: "
+                        "bo-structure: decodes scored by a GP on the graph's arcs; lolbo: "
+                        "latent BO in a trust region, the encoder fine-tuned with the GP; bananas: "
                         "GNN ensemble over mutations; nsga2: multi-objective evolution; random, "
                         "evolution, local: baselines")
     p.add_argument("--model", help="trained VAE for the bo strategies (default: a small VAE "

@@ -25,8 +25,8 @@ WHEN_TO_PICK = {
     "bo-gnn": "the VAE's decodes, scored by a GNN ensemble",
     "bo-structure": "the VAE's decodes (and mutations), scored by a GP on the graph's arcs; "
                     "the best bn row",
-    "lolbo": "latent BO with trust regions (LOL-BO): the latent strategy that reaches the "
-             "NB201 optimum soonest",
+    "lolbo": "latent BO with trust regions (LOL-BO): the strongest latent row on NB201, "
+             "level with BANANAS",
 }
 """One line per built-in strategy: when to pick it (docs/strategies.md and the README)."""
 
