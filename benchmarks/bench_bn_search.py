@@ -17,8 +17,9 @@ budget, how many runs reached the exact optimum's score (``bn exact``: -11107.29
 its equivalence class; compared to 1e-6), the median evaluations to it (runs that never reach
 it count as infinite), and the search overhead per proposal.
 
-``--options`` (nested by group, as ``--options`` of ``graphvae-nas search``) are set on top of
-each strategy's config defaults; a preset's values (``--preset bn``: the ``bn`` preset of
+``--options`` (keyed by strategy, each nested by group as ``--options`` of ``graphvae-nas
+search``: ``'{"lolbo": {"joint": {"every": 50}}}'``; a key that is not a compared strategy is
+refused) are set on top of each strategy's config defaults; a preset's values (``--preset bn``: the ``bn`` preset of
 :mod:`graphvae_nas.search.presets`, what the command line chooses for bn spaces) are added
 only when asked for, and then written out in the recorded options, so every recorded run names
 all the options it changed.
@@ -48,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphvae_nas.evaluation.bic import BNScoreEvaluator  # noqa: E402
-from graphvae_nas.experiments.compare import run_record, summarise  # noqa: E402
+from graphvae_nas.experiments.compare import check_options_keys, run_record, summarise  # noqa: E402
 from graphvae_nas.search.configs import merge  # noqa: E402
 from graphvae_nas.search.factory import needs_vae  # noqa: E402
 from graphvae_nas.search.presets import preset_names, preset_options  # noqa: E402
@@ -196,6 +197,7 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     names = args.strategies.split(",")
     options = json.loads(args.options)
+    check_options_keys(options, names)
     if args.preset:
         for name in names:
             resolved = merge(preset_options(args.preset, name), options.get(name, {}))

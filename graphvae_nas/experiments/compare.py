@@ -45,12 +45,18 @@ class ComparisonSpec:
     threads_per_worker: int = DEFAULT_THREADS   # see graphvae_nas.threads
 
     def __post_init__(self) -> None:
-        stray = sorted(set(self.options) - set(self.strategies))
-        if stray:
-            raise GraphVAENASError(
-                f"options are given per strategy ({{\"STRATEGY\": {{...}}}}); "
-                f"{', '.join(map(repr, stray))} is not one of the compared strategies "
-                f"({', '.join(self.strategies)})")
+        check_options_keys(self.options, self.strategies)
+
+
+def check_options_keys(options: dict[str, Any], strategies: Sequence[str]) -> None:
+    """Refuse a comparison's options (keyed by strategy) for a strategy it does not run: an
+    option group given bare (``{"joint": ...}``) would otherwise be ignored without a word."""
+    stray = sorted(set(options) - set(strategies))
+    if stray:
+        raise GraphVAENASError(
+            f"options are given per strategy ({{\"STRATEGY\": {{...}}}}); "
+            f"{', '.join(map(repr, stray))} is not one of the compared strategies "
+            f"({', '.join(strategies)})")
 
 
 def _init_worker(spec: ComparisonSpec) -> None:
