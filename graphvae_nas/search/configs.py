@@ -196,14 +196,14 @@ class JointConfig:
     every: int = option(20, "fine-tune after every N evaluations (0: never; the pretrained "
                         "latent space throughout)", check=at_least(0))
     epochs: int = option(20, "epochs over the evaluated architectures per fine-tuning",
-                         check=at_least(1), measured="2 epochs at weight 1 left NB201 "
-                         "trajectories unchanged; 20 at weight 10: median 58.5 queries to the "
-                         "optimum against 69.5 on seeds 0-9 (docs/results/nb201-search.md)")
+                         check=at_least(1), measured="20 at weight 10: median 58.5 queries "
+                         "to the NB201 optimum on seeds 0-9, against 69.5 for 2 at weight 1 and "
+                         "79.5 without fine-tuning (docs/results/nb201-search.md)")
     lr: float = option(1e-3, "Adam learning rate of the fine-tuning", check=above(0))
     weight: float = option(10.0, "weight of the GP's loss beside the VAE's loss per graph",
-                           check=at_least(0), measured="weight 1 did not raise the GP's "
-                           "marginal likelihood on the encoder's means, 10 did "
-                           "(tests/test_lolbo.py)")
+                           check=at_least(0), measured="on a small synthetic table weight 1 "
+                           "did not raise the GP's marginal likelihood on the encoder's means, "
+                           "10 did (tests/test_lolbo.py checks 10)")
     batch_size: int = option(32, "architectures per step", check=at_least(2))
     points: int = option(500, "train on at most this many of the best evaluations",
                          check=at_least(2))
