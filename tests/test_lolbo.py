@@ -9,11 +9,11 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation import TabularEvaluator
-from graphvae_nas.search import Study, StudyStore, make_strategy
+from graphvae_nas.search import Study, make_strategy
 from graphvae_nas.search.configs import JointConfig, TrustRegionConfig, make_config
 from graphvae_nas.search.trust_region import TrustRegion, improves, perturbed_points
 
-from test_search import header, small_vae, synthetic_table, table  # noqa: F401 (fixtures)
+from test_search import small_vae, stopped_and_resumed, table  # noqa: F401 (fixtures)
 
 
 def column(*values: float) -> torch.Tensor:
@@ -162,14 +162,8 @@ def test_lolbo_fine_tunes_a_copy_counts_its_rounds_and_a_resumed_study_replays_t
     assert all(torch.equal(before[k], v) for k, v in small_vae.state_dict().items())
     assert not all(torch.equal(before[k], v) for k, v in strategy.model.state_dict().items())
 
-    path = tmp_path / "study.jsonl"
-    first = Study(table.space, make(), evaluator, seed=1,
-                  store=StudyStore(path, header(table, make(), evaluator, 1)))
-    first.optimize(9, batch_size=3)
-    first.store.close()
-    resumed = Study(table.space, make(), evaluator, seed=1,
-                    store=StudyStore(path, header(table, make(), evaluator, 1), resume=True))
-    resumed.optimize(15, batch_size=3)
+    resumed = stopped_and_resumed(tmp_path / "study.jsonl", table, make, evaluator, seed=1,
+                                  stop=9, total=15, batch_size=3)
     assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
     assert resumed.strategy.counters["joint_updates"] == 2
     assert resumed.strategy.region.length == strategy.region.length

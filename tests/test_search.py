@@ -125,6 +125,20 @@ def header(table, strategy, evaluator, seed=0):
     return Study.store_header(table.space, strategy, evaluator, seed)
 
 
+def stopped_and_resumed(path: Path, table, make, evaluator, *, seed: int, stop: int, total: int,
+                        batch_size: int) -> Study:
+    """A study of ``make()`` stored in ``path``, stopped after ``stop`` evaluations, then a new
+    study of a fresh ``make()`` resumed from the file and run to ``total``."""
+    first = Study(table.space, make(), evaluator, seed=seed,
+                  store=StudyStore(path, header(table, make(), evaluator, seed)))
+    first.optimize(stop, batch_size=batch_size)
+    first.store.close()
+    resumed = Study(table.space, make(), evaluator, seed=seed,
+                    store=StudyStore(path, header(table, make(), evaluator, seed), resume=True))
+    resumed.optimize(total, batch_size=batch_size)
+    return resumed
+
+
 def test_resume_continues_the_same_study(tmp_path: Path, table) -> None:
     evaluator = TabularEvaluator(table, "score")
     straight = Study(table.space, LocalSearch(), evaluator, seed=2)
@@ -345,14 +359,8 @@ def test_weighted_retraining_fine_tunes_a_copy_and_a_resumed_study_replays_it(
     assert all(torch.equal(before[k], v) for k, v in small_vae.state_dict().items())
     assert not all(torch.equal(before[k], v) for k, v in strategy.model.state_dict().items())
 
-    path = tmp_path / "study.jsonl"
-    first = Study(table.space, make(), evaluator, seed=1,
-                  store=StudyStore(path, header(table, make(), evaluator, 1)))
-    first.optimize(9, batch_size=3)
-    first.store.close()
-    resumed = Study(table.space, make(), evaluator, seed=1,
-                    store=StudyStore(path, header(table, make(), evaluator, 1), resume=True))
-    resumed.optimize(15, batch_size=3)
+    resumed = stopped_and_resumed(tmp_path / "study.jsonl", table, make, evaluator, seed=1,
+                                  stop=9, total=15, batch_size=3)
     assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
     assert resumed.strategy.counters["retrains"] == 2
 

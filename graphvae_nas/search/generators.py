@@ -254,23 +254,17 @@ class TrustRegionGenerator:
         return {"name": "trust-region", "points": self.points,
                 "optimise": None if self.optimise is None else dataclasses.asdict(self.optimise)}
 
-    def bounds(self, round: Round, length: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """The region's centre ``[d]`` and its box ``[2, d]`` at side ``length`` this round."""
-        from graphvae_nas.search.trust_region import lengthscale_weights
-
-        centre = self.latent.means([round.archs[round.leaders(1)[0]]])[0]
-        weights = lengthscale_weights(round.model, self.latent.dim)
-        return centre, self.region.bounds(centre, self.latent.bounds, weights, length=length)
-
     def candidates(self, round: Round) -> list[Architecture]:
         """The decodes inside the region; while they offer fewer than ``round.n`` unevaluated
         architectures (a region shrunk below the decoder's resolution), this round's side
         doubles, up to ``max_length`` (the region's state is not changed)."""
-        from graphvae_nas.search.trust_region import perturbed_points
+        from graphvae_nas.search.trust_region import lengthscale_weights, perturbed_points
 
+        centre = self.latent.means([round.archs[round.leaders(1)[0]]])[0]
+        weights = lengthscale_weights(round.model, self.latent.dim)
         length, out, widening = self.region.length, {}, 0
         while True:     # ends: the side doubles up to max_length
-            centre, box = self.bounds(round, length)
+            box = self.region.bounds(centre, self.latent.bounds, weights, length=length)
             parts = []
             if widening == 0 and self.optimise is not None and round.Y.shape[-1] == 1:
                 parts.append(optimised_latents(round, self.latent, self.optimise, box))
