@@ -3,13 +3,19 @@
 Reads one or more runs files (JSON Lines written by ``run_comparison``, ``bench_search.py``,
 ``bench_bn_search.py``, ``examples/reproduce_nb201*.py``; a (strategy, seed) is kept once, from
 the first file that has it; partial runs are listed apart; ``FILE=LABEL`` names the one
-strategy of a file run with other options, e.g. ``local_classes.jsonl=local-classes``) and
+strategy of a file run with other options, e.g. ``local_classes.jsonl=local-classes``, and
+``FILE=*-200-epochs`` renames every strategy of a file) and
 prints, per strategy: the seeds, the mean and standard deviation of the reported value of the
 best-by-objective trial at each budget with the runs that reached the optimum by then, the
 median number of queries to the optimum, and the search overhead per proposal. With
 ``--pareto TABLE`` (several objectives) it prints the hypervolume ratio of the found fronts to
 the table's exact front instead. ``--plot`` saves the curves (mean and a 95 % confidence band
 of the mean against queries, one line per strategy).
+
+``--by cost`` reads the budgets as costs (e.g. epochs, for runs made with fidelities): at each,
+the reported value of the best-by-objective trial at the run's highest fidelity among the
+trials paid for, the median cost to the optimum, and evaluations per run
+(:mod:`graphvae_nas.experiments.fidelity_summary`); the plot is against cost.
 
 ``--update PAGE.md --section NAME`` writes the table between the page's markers
 ``<!-- report:NAME -->`` and ``<!-- /report:NAME -->`` (with the command that made it), so a
@@ -49,6 +55,37 @@ def table(runs: list[dict], budgets: list[int], optimum: float, tolerance: float
             cells.append(f"{row[str(b)]['mean']:.{digits}f} +/- {row[str(b)]['std']:.{digits}f} "
                          f"({reached}/{len(mine)})" if long_enough else "-")
         cells.append(row["queries_to_optimum"])
+        cells.append(f"{row['overhead_s_per_proposal']:.2g}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cost_table(runs: list[dict], budgets: list[float], optimum: float, tolerance: float,
+               digits: int = 2) -> str:
+    """The Markdown table of ``runs`` against cost."""
+    from graphvae_nas.experiments.fidelity_summary import summarise_cost
+
+    rows = summarise_cost(runs, budgets, optimum - tolerance if _maximised(runs)
+                          else optimum + tolerance)
+    head = (["strategy", "seeds"] + [f"@{b:g}: mean +/- std (at optimum)" for b in budgets]
+            + ["median cost to the optimum (runs)", "evaluations per run (at the highest "
+               "fidelity)", "overhead s/proposal"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, row in rows.items():
+        cells = [f"`{name}`", str(row["runs"])]
+        for b in budgets:
+            cell = row[f"{b:g}"]
+            if cell["mean"] is None:
+                cells.append(f"- (0/{row['runs']})")
+                continue
+            missing = row["runs"] - cell["with_result"]
+            cells.append(f"{cell['mean']:.{digits}f} +/- {cell['std']:.{digits}f} "
+                         f"({cell['at_optimum']}/{row['runs']})"
+                         + (f", {missing} without a result" if missing else ""))
+        median = row["median_cost_to_optimum"]
+        found = row["found_optimum"]
+        cells.append(f"{median:g} ({found})" if median is not None else f"not reached ({found})")
+        cells.append(f"{row['evaluations_per_run']:.1f} ({row['top_fidelity_evaluations_per_run']:.1f})")
         cells.append(f"{row['overhead_s_per_proposal']:.2g}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -125,6 +162,18 @@ def plot(runs: list[dict], budget: int, path: Path, title: str, ylabel: str,
     plot_curves({ylabel: curves}, path, title=f"{title} (mean, 95 % confidence band)")
 
 
+def cost_plot(runs: list[dict], budget: float, path: Path, title: str, ylabel: str) -> None:
+    """Mean and a 95 % confidence band of the mean per strategy against cost."""
+    from graphvae_nas.experiments.fidelity_summary import cost_curves
+    from graphvae_nas.viz import plot_curves
+
+    step = max(int(budget) // 200, 1)
+    curves = {name: dataclasses.replace(curve, std=[ci95(s, curve.runs) for s in curve.std])
+              for name, curve in cost_curves(runs, int(budget), step).items()}
+    plot_curves({ylabel: curves}, path, title=f"{title} (mean, 95 % confidence band)",
+                xlabel="cost (the evaluator's unit, e.g. epochs)")
+
+
 def pareto_table(runs: list[dict], budgets: list[int], dataset_path: str, objectives: list[str],
                  report: str, plot_path: Path | None = None, title: str = "") -> str:
     """The Markdown table of multi-objective ``runs``: per budget the hypervolume ratio (found
@@ -178,17 +227,22 @@ def _plot_pareto(runs: list[dict], budget: int, truth, path: Path, title: str,
 
 def read_labelled(specs: list[str]) -> tuple[list[dict], list[dict]]:
     """The finished and partial runs of ``FILE`` or ``FILE=LABEL`` arguments, each (strategy,
-    seed) kept once, from the first file that has it."""
+    seed) kept once, from the first file that has it; a label with a ``*`` renames every
+    strategy of its file (``*`` standing for the strategy's name)."""
     finished: dict[tuple[str, int], dict] = {}
     partial: dict[tuple[str, int], dict] = {}
     for spec in specs:
         path, _, label = spec.partition("=")
         done, cut = read_runs([path])
-        if label:
+        if "*" in label:   # a template: each strategy's name in place of the star
+            for run in done + cut:
+                run["strategy"] = label.replace("*", run["strategy"])
+        elif label:
             names = {r["strategy"] for r in done + cut}
             if len(names) > 1:
                 raise SystemExit(f"{path} holds several strategies ({', '.join(sorted(names))}); "
-                                 "a label names the one strategy of a file")
+                                 "a label names the one strategy of a file (or use a template "
+                                 "such as FILE='*-200-epochs')")
             for run in done + cut:
                 run["strategy"] = label
         for run in done:
@@ -221,6 +275,8 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", help="runs files (JSON Lines), each as FILE or "
                         "FILE=LABEL (the label names the file's one strategy in the table)")
     parser.add_argument("--budgets", required=True, help="comma-separated budgets, e.g. 50,100,150")
+    parser.add_argument("--by", choices=("queries", "cost"), default="queries",
+                        help="budgets in queries (default) or in cost (runs with fidelities)")
     parser.add_argument("--optimum", type=float,
                         help="the best objective value there is (e.g. the table's); one objective")
     parser.add_argument("--pareto", metavar="DATASET",
@@ -258,7 +314,11 @@ def main() -> None:
     if not runs:
         raise SystemExit("no finished runs in " + ", ".join(map(str, args.runs)))
     budgets = [int(b) for b in args.budgets.split(",")]
-    if args.pareto:
+    if args.by == "cost":
+        if args.pareto or args.paired or args.optimum is None:
+            raise SystemExit("--by cost takes one objective with --optimum (no --pareto, --paired)")
+        text = cost_table(runs, budgets, args.optimum, args.tolerance, args.digits)
+    elif args.pareto:
         if not args.objectives or not args.report:
             raise SystemExit("--pareto needs --objectives and --report")
         text = pareto_table(runs, budgets, args.pareto, args.objectives.split(","), args.report,
@@ -277,7 +337,9 @@ def main() -> None:
         text += (f"\n\nPartial run, not in the table: {run['strategy']} seed {run['seed']} "
                  f"({len(run['objective'])} trials; {run.get('error')})")
     if args.plot:
-        if not args.pareto:
+        if args.by == "cost":
+            cost_plot(runs, max(budgets), args.plot, args.title, args.ylabel)
+        elif not args.pareto:
             plot(runs, max(budgets), args.plot, args.title, args.ylabel, args.start)
         text += f"\n\n![{args.title}]({args.plot.name})"
     command = "python benchmarks/report.py " + shlex.join(sys.argv[1:])

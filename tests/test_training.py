@@ -191,3 +191,46 @@ def test_default_search_prints_how_to_train_the_winner_fully(tmp_path, capsys) -
     assert main(["search", "--strategy", "random", "--budget", "1", "--epochs", "1", "--width",
                  "4", "--threads", "1", "--out", str(tmp_path / "e")]) == 0
     assert "all 8 epochs" not in capsys.readouterr().out   # the user chose the epochs
+
+
+def test_a_promotion_continues_the_training_and_equals_one_uninterrupted_run(digits, tmp_path
+                                                                             ) -> None:
+    """Fidelities 1 and 3 epochs: 1 epoch stops part way through the 3-epoch schedule and saves
+    its state; the promotion to 3 trains 2 more epochs from it, and the network it ends with
+    is the one 3 uninterrupted epochs give (same metrics, bit for bit on a CPU)."""
+    space = get_space("nb201")
+    arch = space.parse(CELL)
+    evaluator = TrainingEvaluator(space, digits, quick_config(), network=SMALL,
+                                  fidelities=[1, 3], state_dir=tmp_path / "states")
+    low = evaluator.evaluate_at(arch, 1)
+    assert (low.fidelity, low.cost, low.metrics["epochs"]) == (1, 1, 1)
+    assert (tmp_path / "states" / f"{arch.canonical_hash}-1.pt").is_file()
+    high = evaluator.evaluate_at(arch, 3)
+    assert (high.fidelity, high.cost, high.metrics["epochs"]) == (3, 2, 3)
+    straight = TrainingEvaluator(space, digits, quick_config(), network=SMALL).evaluate(arch)
+    for key in ("valid_acc", "test_acc", "train_loss", "valid_loss"):
+        assert high.metrics[key] == straight.metrics[key]
+    # without a saved state a promotion trains from the start, on the same schedule
+    other = TrainingEvaluator(space, digits, quick_config(), network=SMALL, fidelities=[1, 3],
+                              state_dir=tmp_path / "empty")
+    again = other.evaluate_at(arch, 3)
+    assert again.cost == 3 and again.metrics["valid_loss"] == straight.metrics["valid_loss"]
+    # restarting: each fidelity is its own training with its own schedule
+    restart = TrainingEvaluator(space, digits, quick_config(), network=SMALL, fidelities=[1, 3],
+                                continue_training=False)
+    one = restart.evaluate_at(arch, 1)
+    assert one.cost == 1 and one.metrics["train_loss"] != low.metrics["train_loss"]
+    assert evaluator.spec()["fidelities"] == [1, 3] and "epochs" not in evaluator.spec()["config"]
+
+
+def test_training_fidelities_are_checked(digits) -> None:
+    space = get_space("nb201")
+    with pytest.raises(GraphVAENASError, match="state_dir"):
+        TrainingEvaluator(space, digits, quick_config(), fidelities=[1, 3])
+    with pytest.raises(GraphVAENASError, match="numbers of epochs"):
+        TrainingEvaluator(space, digits, quick_config(), fidelities=[0.5, 3],
+                          continue_training=False)
+    evaluator = TrainingEvaluator(space, digits, quick_config(), fidelities=[1, 3],
+                                  continue_training=False)
+    with pytest.raises(GraphVAENASError, match="no fidelity 2"):
+        evaluator.evaluate_at(space.parse(CELL), 2)

@@ -6,9 +6,11 @@ package never imports Ray.
 from graphvae_nas.evaluation.base import Evaluation, Evaluator
 from graphvae_nas.evaluation.bic import BNScoreEvaluator
 from graphvae_nas.evaluation.executors import Executor, SerialExecutor, timed_evaluate
+from graphvae_nas.evaluation.fidelity import AtFidelity, FidelityEvaluator, fidelities_of
 from graphvae_nas.evaluation.tabular import TabularEvaluator
 
-__all__ = ["BNScoreEvaluator", "Evaluation", "Evaluator", "Executor", "RayExecutor", "SerialExecutor", "TabularEvaluator", "timed_evaluate"]
+__all__ = ["AtFidelity", "BNScoreEvaluator", "Evaluation", "Evaluator", "Executor", "FidelityEvaluator",
+           "RayExecutor", "SerialExecutor", "TabularEvaluator", "fidelities_of", "timed_evaluate"]
 
 
 def __getattr__(name: str) -> object:

@@ -16,9 +16,12 @@ class Evaluation:
     optimises), so ``Evaluation(0.93)`` still works for an evaluator that measures one thing, and
     ``Evaluation(values={"acc": 0.93, "latency": 4.1})`` sets ``objective`` to 0.93. Whether an
     objective is maximised or minimised is the study's business, not the evaluation's.
-    ``metrics`` holds everything else worth keeping (reported metrics, a simulated cost, ...). A
+    ``metrics`` holds everything else worth keeping (reported metrics, ...). A
     failed evaluation has ``objective=None`` and a ``failure`` reason; it is recorded, never
     retried silently. ``info`` keeps non-numeric details (e.g. the device a network was trained on).
+    ``cost`` is what the evaluation cost in the evaluator's unit (epochs, seconds; 0: not
+    counted) and ``fidelity`` the fidelity it ran at (e.g. epochs of training; None: the
+    evaluator has one fidelity).
     """
 
     objective: float | None = None
@@ -27,6 +30,7 @@ class Evaluation:
     failure: str | None = None
     info: dict[str, str] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
+    fidelity: float | None = None
 
     def __post_init__(self) -> None:
         self.values = {str(k): float(v) for k, v in self.values.items()}
@@ -43,13 +47,16 @@ class Evaluation:
                 "cost": self.cost, "failure": self.failure}
         if self.info:
             data["info"] = self.info
+        if self.fidelity is not None:
+            data["fidelity"] = self.fidelity
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evaluation:
         return cls(data.get("objective"), dict(data.get("metrics") or {}),
                    float(data.get("cost") or 0.0), data.get("failure"), dict(data.get("info") or {}),
-                   dict(data.get("values") or {}))
+                   dict(data.get("values") or {}),
+                   None if data.get("fidelity") is None else float(data["fidelity"]))
 
 
 @runtime_checkable

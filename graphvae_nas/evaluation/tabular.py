@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,6 +10,7 @@ import numpy as np
 from graphvae_nas.datasets import ArchitectureDataset
 from graphvae_nas.errors import DataFormatError
 from graphvae_nas.evaluation.base import Evaluation
+from graphvae_nas.evaluation.fidelity import checked_fidelities
 from graphvae_nas.graph import Architecture
 from graphvae_nas.spaces import SearchSpace, same_architectures
 
@@ -34,11 +35,20 @@ class TabularEvaluator:
     of simulated evaluation cost (e.g. training seconds). An architecture without a value in the
     first objective column fails; one missing a later objective's value succeeds without it
     (missing: see :func:`is_missing`).
+
+    ``fidelities`` makes it a fidelity-aware evaluator
+    (:class:`~graphvae_nas.evaluation.fidelity.FidelityEvaluator`): a map from each fidelity
+    (e.g. epochs) to the column holding the first objective at that fidelity, e.g. ``{12:
+    "12ep_cifar10_valid", 200: "cifar10_valid"}``. The value is reported under the first
+    objective's name at every fidelity; an evaluation costs its fidelity (each column is its own
+    training run, so a promotion from 12 to 200 epochs costs 200: the table cannot continue a
+    training). Other objectives and the ``report`` columns do not depend on the fidelity.
     """
 
     def __init__(self, dataset: ArchitectureDataset, objective: str | Sequence[str],
                  report: list[str] | None = None, cost: str | None = None,
-                 space: SearchSpace | None = None) -> None:
+                 space: SearchSpace | None = None,
+                 fidelities: Mapping[float, str] | None = None) -> None:
         if space is not None and not same_architectures(space, dataset.space):
             raise DataFormatError(f"dataset is of space {dataset.space.spec()}, the search is over "
                                   f"{space.spec()}", field="space")
@@ -47,7 +57,13 @@ class TabularEvaluator:
             raise DataFormatError("no objective column given", field="objective")
         if len(set(objectives)) < len(objectives):
             raise DataFormatError(f"objective columns repeat: {objectives}", field="objective")
-        for name in [*objectives, *(report or []), *([cost] if cost else [])]:
+        columns = {} if fidelities is None else {float(f): c for f, c in fidelities.items()}
+        if fidelities is not None:
+            checked_fidelities(columns, "fidelities")
+            if cost:
+                raise DataFormatError("with fidelities an evaluation costs its fidelity; give no "
+                                      "cost column", field="cost")
+        for name in [*objectives, *(report or []), *([cost] if cost else []), *columns.values()]:
             if name not in dataset.metrics:
                 raise DataFormatError(f"no column {name!r} in the dataset; available: "
                                       f"{dataset.metric_names}", field=name)
@@ -56,6 +72,8 @@ class TabularEvaluator:
         self.objective = objectives[0]
         self.report = list(report or [])
         self.cost = cost
+        self.columns = dict(sorted(columns.items()))
+        self.fidelities = tuple(self.columns)
         self._row = dataset.index_by_hash()
 
     def __len__(self) -> int:
@@ -65,6 +83,8 @@ class TabularEvaluator:
         spec: dict[str, Any] = {"kind": "tabular", "objective": self.objective}
         if len(self.objectives) > 1:
             spec["objectives"] = self.objectives
+        if self.columns:
+            spec["fidelities"] = {f"{f:g}": c for f, c in self.columns.items()}
         spec.update({"report": self.report, "cost": self.cost, "records": len(self.dataset),
                      "provenance": [p.get("sha256") or p.get("file")
                                     for p in self.dataset.provenance]})
@@ -74,12 +94,31 @@ class TabularEvaluator:
         return self._row.get(arch.canonical_hash)
 
     def evaluate(self, arch: Architecture) -> Evaluation:
+        """The architecture's row (with fidelities: at the highest)."""
+        if self.fidelities:
+            return self.evaluate_at(arch, self.fidelities[-1])
+        return self._read(arch, self.objective)
+
+    def evaluate_at(self, arch: Architecture, fidelity: float) -> Evaluation:
+        """The architecture's row with the first objective read at ``fidelity`` (one of
+        ``fidelities``); the evaluation costs ``fidelity``."""
+        column = self.columns.get(float(fidelity))
+        if column is None:
+            raise DataFormatError(f"no column for fidelity {fidelity:g} (fidelities: "
+                                  f"{', '.join(f'{f:g}' for f in self.fidelities) or 'none'})",
+                                  field="fidelity")
+        evaluation = self._read(arch, column)
+        evaluation.fidelity, evaluation.cost = float(fidelity), float(fidelity)
+        return evaluation
+
+    def _read(self, arch: Architecture, first_column: str) -> Evaluation:
         row = self.row_of(arch)
         if row is None:
             return Evaluation(None, failure="architecture not in the table")
-        values = {name: float(self.dataset.metrics[name][row]) for name in self.objectives}
-        if is_missing(self.objective, values[self.objective]):
-            return Evaluation(None, failure=f"no {self.objective!r} value in the table")
+        columns = {self.objective: first_column, **{n: n for n in self.objectives[1:]}}
+        values = {name: float(self.dataset.metrics[c][row]) for name, c in columns.items()}
+        if is_missing(first_column, values[self.objective]):
+            return Evaluation(None, failure=f"no {first_column!r} value in the table")
         metrics = {name: float(self.dataset.metrics[name][row]) for name in self.report}
         cost = float(self.dataset.metrics[self.cost][row]) if self.cost else 0.0
         return Evaluation(metrics={k: v for k, v in metrics.items() if not math.isnan(v)},

@@ -164,7 +164,30 @@ def train_network(module: nn.Module, data: ImageData, config: TrainingConfig, *,
     forward), ``seconds``, ``epochs`` and ``device``. Raises :class:`TrainingDiverged` when
     the loss stops being finite.
     """
+    return train_network_until(module, data, config, progress=progress, on_epoch=on_epoch)[0]
+
+
+def train_network_until(module: nn.Module, data: ImageData, config: TrainingConfig, *,
+                        until: int | None = None, state: dict[str, Any] | None = None,
+                        progress: bool = False,
+                        on_epoch: Callable[[int, float, float], None] | None = None
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`train_network` for part of a schedule: train ``module`` through epoch ``until``
+    (default: ``config.epochs``) of the schedule planned for ``config.epochs``, starting from
+    ``state`` (what an earlier call returned, or None to start at epoch 0), then measure it.
+
+    Returns the metrics record (``epochs``: the epochs done in all; ``seconds``: this call's)
+    and the state to continue from: the model's, optimizer's and scheduler's state dicts,
+    the data-order and augmentation generators' states and the epoch reached, all tensors and
+    plain values (``torch.load(..., weights_only=True)`` reads it back). Continuing gives the
+    same network as one uninterrupted training on a CPU.
+    """
     config.check_data(data)
+    until = config.epochs if until is None else until
+    done = 0 if state is None else int(state["epoch"])
+    if not done <= until <= config.epochs or until < 1:
+        raise GraphVAENASError(f"cannot train from epoch {done} through {until} of a "
+                               f"{config.epochs}-epoch schedule")
     start = time.perf_counter()
     runner = _Runner(config)
     if runner.device.type == "cuda":
@@ -192,13 +215,19 @@ def train_network(module: nn.Module, data: ImageData, config: TrainingConfig, *,
                                 weight_decay=config.weight_decay, nesterov=config.nesterov)
     steps_per_epoch = math.ceil(len(train_y) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps_per_epoch)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        aug_gen.set_state(state["aug_generator"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=config.epochs, desc="train", unit="epoch", leave=False)
+        bar = tqdm(total=until - done, desc="train", unit="epoch", leave=False)
     loss_sum = torch.zeros((), device=runner.device)
-    for epoch in range(config.epochs):
+    for epoch in range(done, until):
         epoch_start = time.perf_counter()
         model.train()
         order = torch.randperm(len(train_y), generator=generator).to(train_x.device)
@@ -240,5 +269,8 @@ def train_network(module: nn.Module, data: ImageData, config: TrainingConfig, *,
     if not math.isfinite(record["valid_loss"]):
         raise TrainingDiverged(f"validation loss is {record['valid_loss']} after training")
     record.update(params=params, flops=flops, seconds=time.perf_counter() - start,
-                  epochs=config.epochs, device=str(runner.device))
-    return record
+                  epochs=until, device=str(runner.device))
+    return record, {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "generator": generator.get_state(), "aug_generator": aug_gen.get_state().cpu(),
+                    "epoch": until}

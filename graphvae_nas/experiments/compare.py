@@ -30,7 +30,15 @@ class ComparisonSpec:
     """What to compare: a dataset file, strategies, one or more objectives (``name[:max|min]``,
     table columns), a ``report`` column recorded for every trial (e.g. test accuracy where the
     objective is validation accuracy), seeds, the budget, the batch size, the VAE of the
-    latent strategies, and options per strategy (nested, as ``make_strategy`` takes them)."""
+    latent strategies, and options per strategy (nested, as ``make_strategy`` takes them).
+
+    ``fidelities`` (fidelity, e.g. epochs -> the column holding the first objective at it)
+    evaluates at several fidelities: with two or more, every strategy proposes new
+    architectures at the lowest and :class:`~graphvae_nas.search.strategies.promotion.
+    SuccessiveHalving` promotes the best ``1/eta`` of each rung (``promotion="model"``:
+    :class:`~graphvae_nas.search.strategies.promotion.ModelBasedPromotion` chooses which); with
+    one, it only makes each evaluation cost its fidelity. ``budget_cost`` ends a run when the
+    costs add up to it."""
 
     dataset: str
     strategies: Sequence[str]
@@ -43,9 +51,24 @@ class ComparisonSpec:
     model: str | None = None
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads_per_worker: int = DEFAULT_THREADS   # see graphvae_nas.threads
+    fidelities: dict[str, str] | None = None
+    eta: float = 3.0
+    budget_cost: float | None = None
+    promotion: str = "rank"
+    shortlist: int = 1
 
     def __post_init__(self) -> None:
         check_options_keys(self.options, self.strategies)
+        if self.fidelities is not None:
+            self.fidelities = {f"{float(k):g}": str(v) for k, v in self.fidelities.items()}
+        if self.promotion not in PROMOTIONS:
+            raise GraphVAENASError(f"promotion must be one of {', '.join(PROMOTIONS)}, got "
+                                   f"{self.promotion!r}")
+
+
+PROMOTIONS = ("rank", "model")
+"""How a multi-fidelity comparison promotes: by rank at the lower fidelity (ASHA) or by a
+multi-task GP of all fidelities."""
 
 
 def check_options_keys(options: dict[str, Any], strategies: Sequence[str]) -> None:
@@ -71,10 +94,12 @@ def _init_worker(spec: ComparisonSpec) -> None:
     dataset = load_dataset(spec.dataset, verify=False)
     objectives = as_objectives(spec.objectives)
     report = [spec.report] if spec.report else []
+    fidelities = None if spec.fidelities is None else {float(k): v for k, v in
+                                                        spec.fidelities.items()}
     _STATE.update(spec=spec, dataset=dataset, objectives=objectives,
                   space=restricted_to(dataset.space, dataset.archs),   # what the table can score
                   evaluator=TabularEvaluator(dataset, [o.name for o in objectives],
-                                             report=report))
+                                             report=report, fidelities=fidelities))
     if spec.model and any(needs_vae(name) for name in spec.strategies):
         from graphvae_nas.vae.persistence import load_model
 
@@ -91,17 +116,27 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     strategy = make_strategy(name, model=_STATE.get("model"), model_name=Path(spec.model or "").name,
                              candidates=dataset.archs, space=space,
                              options=spec.options.get(name, {}))
-    study = Study(space, strategy, _STATE["evaluator"], seed=seed,
-                  objectives=_STATE["objectives"])
+    evaluator = _STATE["evaluator"]
+    if len(evaluator.fidelities) > 1:
+        from graphvae_nas.search.strategies.promotion import ModelBasedPromotion, SuccessiveHalving
+
+        strategy = (SuccessiveHalving(strategy, evaluator.fidelities, spec.eta)
+                    if spec.promotion == "rank" else
+                    ModelBasedPromotion(strategy, evaluator.fidelities, spec.eta, space,
+                                        shortlist=spec.shortlist))
+    study = Study(space, strategy, evaluator, seed=seed, objectives=_STATE["objectives"])
     return run_study(study, spec.budget, spec.batch_size,
-                     lambda done, seconds: run_record(done, name, seconds, report=spec.report))
+                     lambda done, seconds: run_record(done, name, seconds, report=spec.report),
+                     budget_cost=spec.budget_cost)
 
 
 def run_record(study: Any, name: str, seconds: float, report: str | None = None) -> dict[str, Any]:
     """A comparison run's record of ``study`` (strategy ``name``): the first objective of
     every trial (``objective``, oriented by ``direction``), with several objectives every
     objective's value (``values``), the ``report`` metric of each (default: the first
-    objective), tags, wall seconds, search overhead and the strategy's counters."""
+    objective), tags, wall seconds, search overhead and the strategy's counters; with a
+    fidelity-aware evaluator each trial's ``fidelity`` and ``cost`` and the evaluator's
+    ``fidelities``."""
     objective = [t.objective for t in study.trials]
     record = {"strategy": name, "seed": study.seed, "seconds": seconds,
               "overhead_s": study.stats.overhead_s, "proposals": study.stats.proposals,
@@ -111,6 +146,10 @@ def run_record(study: Any, name: str, seconds: float, report: str | None = None)
               "tags": [t.tag for t in study.trials], "counters": dict(study.stats.strategy)}
     if len(study.objectives) > 1:
         record["values"] = [t.evaluation.values for t in study.trials]
+    if study.fidelities is not None:
+        record.update(fidelities=list(study.fidelities),
+                      fidelity=[t.fidelity for t in study.trials],
+                      cost=[t.evaluation.cost for t in study.trials])
     return record
 
 
@@ -134,9 +173,16 @@ def run_comparison(spec: ComparisonSpec, workers: int = 1, runs_path: str | Path
 
 def comparison_settings(spec: ComparisonSpec) -> dict[str, Any]:
     """The fields of ``spec`` that decide a run's outcome (strategies and seeds do not)."""
-    return {"dataset": str(spec.dataset), "objectives": list(spec.objectives),
-            "report": spec.report, "budget": spec.budget, "batch_size": spec.batch_size,
-            "model": spec.model, "options": spec.options}
+    settings = {"dataset": str(spec.dataset), "objectives": list(spec.objectives),
+                "report": spec.report, "budget": spec.budget, "batch_size": spec.batch_size,
+                "model": spec.model, "options": spec.options}
+    if spec.fidelities is not None:   # absent otherwise, so older run files still resume
+        settings.update(fidelities=spec.fidelities, budget_cost=spec.budget_cost)
+        if len(spec.fidelities) > 1:
+            settings["eta"] = spec.eta
+            if spec.promotion != "rank":   # absent for ASHA, as in the first run files
+                settings.update(promotion=spec.promotion, shortlist=spec.shortlist)
+    return settings
 
 
 def best_report_at(run: dict[str, Any], budget: int) -> float:

@@ -74,15 +74,17 @@ def stopped_run(message: str, record: dict[str, Any],
     return kind(f"{message}: {done['error']}", done)
 
 
-def run_study(study: Any, budget: int, batch_size: int,
-              record: Callable[[Any, float], dict[str, Any]]) -> dict[str, Any]:
-    """Optimise ``study`` (a :class:`~graphvae_nas.search.Study`) to ``budget`` trials in
-    batches of ``batch_size``; returns ``record(study, seconds)``. When the run fails, raises
+def run_study(study: Any, budget: int | None, batch_size: int,
+              record: Callable[[Any, float], dict[str, Any]],
+              budget_cost: float | None = None) -> dict[str, Any]:
+    """Optimise ``study`` (a :class:`~graphvae_nas.search.Study`) to ``budget`` trials (and at
+    most ``budget_cost`` of cost) in batches of ``batch_size``; returns
+    ``record(study, seconds)``. When the run fails, raises
     :class:`RunInterrupted` (on Ctrl-C :class:`RunCancelled`) with the record of the trials
     done, marked partial."""
     start = time.perf_counter()
     try:
-        study.optimize(budget, batch_size=batch_size)
+        study.optimize(budget, batch_size=batch_size, budget_cost=budget_cost)
     except (Exception, KeyboardInterrupt) as exc:
         done = record(study, time.perf_counter() - start)
         raise stopped_run(f"{done['strategy']} seed {done['seed']} stopped after "

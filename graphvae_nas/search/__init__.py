@@ -24,6 +24,8 @@ _EXPORTS = {
     "RandomSearch": "graphvae_nas.search.strategies",
     "RegularizedEvolution": "graphvae_nas.search.strategies",
     "Strategy": "graphvae_nas.search.strategies",
+    "ModelBasedPromotion": "graphvae_nas.search.strategies.promotion",
+    "SuccessiveHalving": "graphvae_nas.search.strategies.promotion",
     "SearchStats": "graphvae_nas.search.study",
     "Study": "graphvae_nas.search.study",
     "Trial": "graphvae_nas.search.study",
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
         Strategy,
         SurrogateStrategy,
     )
+    from graphvae_nas.search.strategies.promotion import ModelBasedPromotion, SuccessiveHalving
     from graphvae_nas.search.study import SearchStats, Study, Trial
 
 

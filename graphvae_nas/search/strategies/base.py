@@ -14,10 +14,12 @@ from graphvae_nas.spaces import SearchSpace
 
 @dataclass(frozen=True)
 class Proposal:
-    """An architecture to evaluate and the reason it was proposed (e.g. ``random``, ``bo``)."""
+    """An architecture to evaluate and the reason it was proposed (e.g. ``random``, ``bo``);
+    with a fidelity-aware evaluator, the ``fidelity`` to evaluate it at (None: the highest)."""
 
     arch: Architecture
     tag: str = ""
+    fidelity: float | None = None
 
 
 @dataclass
@@ -28,6 +30,10 @@ class History:
     raw values of every objective; ``objective_specs`` says which objectives and in which
     direction. Strategies should read :meth:`scored` or :meth:`scored_matrix`, which orient
     every value so that larger is better (a ``min`` objective's values are negated).
+
+    ``fidelities`` holds the fidelity of each trial (None without fidelities). With several
+    fidelities one architecture can appear once per fidelity; :meth:`at_fidelity` is the
+    history of one fidelity, as a strategy that knows nothing of fidelities should see it.
     """
 
     space: SearchSpace
@@ -37,18 +43,34 @@ class History:
     seen: set[str] = field(default_factory=set)
     objective_specs: tuple[Objective, ...] = (Objective("objective"),)
     values: list[dict[str, float]] = field(default_factory=list)
+    fidelities: list[float | None] = field(default_factory=list)
 
     def add(self, arch: Architecture, objective: float | None, tag: str,
-            values: Mapping[str, float] | None = None) -> None:
+            values: Mapping[str, float] | None = None, fidelity: float | None = None) -> None:
         """Append one trial: its raw first-objective value and (for several objectives) the
-        raw value of each by name (default: ``objective`` under the first objective's name)."""
+        raw value of each by name (default: ``objective`` under the first objective's name),
+        and the fidelity it was evaluated at."""
         if values is None:
             values = {} if objective is None else {self.objective_specs[0].name: objective}
         self.archs.append(arch)
         self.objectives.append(objective)
         self.tags.append(tag)
         self.values.append(dict(values))
+        self.fidelities.append(fidelity)
         self.seen.add(arch.canonical_hash)
+
+    def at_fidelity(self, fidelity: float | None) -> History:
+        """The trials evaluated at ``fidelity``, in order; ``seen`` still holds every
+        architecture evaluated at any fidelity (so a strategy proposes none of them again)."""
+        sub = History(self.space, objective_specs=self.objective_specs, seen=set(self.seen))
+        for i, f in enumerate(self.fidelities):
+            if f == fidelity:
+                sub.archs.append(self.archs[i])
+                sub.objectives.append(self.objectives[i])
+                sub.tags.append(self.tags[i])
+                sub.values.append(self.values[i])
+                sub.fidelities.append(f)
+        return sub
 
     def __len__(self) -> int:
         return len(self.archs)
