@@ -23,20 +23,10 @@ import os
 import time
 from pathlib import Path
 
+from graphvae_nas.evaluation.fidelity import parse_fidelities
 from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison
 from graphvae_nas.experiments.fidelity_summary import summarise_cost
 from graphvae_nas.search.factory import needs_vae
-
-
-def parse_fidelities(text: str) -> dict[str, str]:
-    """``"12=12ep_cifar10_valid,200=cifar10_valid"`` as ``{"12": column, "200": column}``."""
-    pairs = [item.partition("=") for item in text.split(",") if item]
-    if not pairs or any(not sep or not column for _, sep, column in pairs):
-        raise SystemExit(f"--fidelities: expected FIDELITY=COLUMN,..., got {text!r}")
-    try:
-        return {f"{float(f):g}": column for f, _, column in pairs}
-    except ValueError:
-        raise SystemExit(f"--fidelities: a fidelity is not a number in {text!r}") from None
 
 
 def main() -> None:
@@ -75,7 +65,10 @@ def main() -> None:
     from graphvae_nas.evaluation import TabularEvaluator
 
     strategies = [s for s in args.strategies.split(",") if s]
-    fidelities = parse_fidelities(args.fidelities)
+    columns = parse_fidelities(args.fidelities)
+    if None in columns.values():
+        raise SystemExit("--fidelities: give the table's column of each fidelity (FIDELITY=COLUMN)")
+    fidelities = {f"{f:g}": column for f, column in columns.items()}
     dataset = load_dataset(args.dataset, verify=False)
     model = args.model
     if model is None and any(needs_vae(s) for s in strategies):

@@ -196,3 +196,53 @@ def test_list_options_prints_the_reference(capsys) -> None:
     assert rc == 2 and "unknown strategy 'nope'" in err
     rc, out, _ = run(capsys, "search", "--list-options", "--markdown")
     assert rc == 0 and out.startswith("# Strategies and their options")
+
+
+def test_search_with_fidelities_of_a_table_promotes_and_counts_cost(tmp_path, capsys) -> None:
+    """--fidelities FIDELITY=COLUMN on a table: new architectures at the low fidelity, the best
+    quarter promoted, the search stops on --budget-cost and says what it spent."""
+    import random
+
+    from graphvae_nas.datasets import ArchitectureDataset
+
+    table = synthetic_table()
+    rng = random.Random(0)
+    low = [s / 2 + rng.uniform(-2, 2) for s in table.metrics["score"]]
+    path = tmp_path / "fidelities.jsonl"
+    save_dataset(ArchitectureDataset.from_architectures(
+        table.space, table.archs, {**table.metrics, "low": low}), path)
+    out = tmp_path / "run"
+    base = ["search", "--dataset", path, "--objective", "score", "--strategy", "evolution",
+            "--fidelities", "1=low,4=score", "--budget-cost", "100", "--batch-size", "4",
+            "--out", out]
+    rc, stdout, err = run(capsys, *base)
+    assert rc == 0, err
+    assert "at fidelities 1, 4 (the best 1/4 promoted, by rank)" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert 100 <= summary["total_cost"] < 100 + 4 * 4
+    counts = summary["evaluations_per_fidelity"]
+    assert counts["1"] + 4 * counts["4"] == summary["total_cost"] and counts["4"] > 0
+    assert "(at fidelity 4; total cost" in stdout
+    # a resumed study with a larger cost budget continues it
+    rc, _, err = run(capsys, *base[:-4], "--budget-cost", "140", "--batch-size", "4",
+                     "--out", out, "--resume")
+    assert rc == 0, err
+    assert json.loads((out / "summary.json").read_text())["total_cost"] >= 140
+
+
+def test_fidelity_options_are_checked(table_file, tmp_path, capsys) -> None:
+    base = ["search", "--dataset", table_file, "--objective", "score", "--strategy", "random",
+            "--budget", "10", "--out", tmp_path / "r"]
+    rc, _, err = run(capsys, *base, "--eta", "3")
+    assert rc == 2 and "--eta goes with --fidelities" in err
+    rc, _, err = run(capsys, *base, "--fidelities", "1,4")
+    assert rc == 2 and "give the table's column of the first objective" in err
+    rc, _, err = run(capsys, *base, "--fidelities", "1=score,1=score")
+    assert rc == 2 and "given twice" in err
+    rc, _, err = run(capsys, "search", "--fidelities", "1=a,4=b", "--budget", "4",
+                     "--out", tmp_path / "t")
+    assert rc == 2 and "numbers of epochs" in err
+    rc, _, err = run(capsys, "search", "--fidelities", "1,4", "--epochs", "2", "--budget", "4",
+                     "--out", tmp_path / "t")
+    assert rc == 2 and "leave out --epochs" in err
+    assert not (tmp_path / "t").exists() and not (tmp_path / "r").exists()

@@ -33,6 +33,7 @@ from graphvae_nas.cli.training_args import (
     training_recipe,
 )
 from graphvae_nas.errors import DataFormatError, GraphVAENASError
+from graphvae_nas.experiments.compare import PROMOTIONS
 from graphvae_nas.locking import exclusive_lock
 
 TRAINING_DEFAULTS = {"budget": 24, "batch_size": 4, "report": "test_acc,test_f1"}
@@ -103,6 +104,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="results folder (default: runs/search-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
     p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=THREADS_HELP)
+    f = p.add_argument_group("multi-fidelity search (training or a table)")
+    f.add_argument("--fidelities", metavar="LIST",
+                   help="evaluate new architectures at the lowest fidelity and promote the best "
+                        "1/eta of each to the next: epochs of training (e.g. 1,4; a promotion "
+                        "continues the saved training) or, with --dataset, FIDELITY=COLUMN pairs "
+                        "giving the first objective's column at each (e.g. "
+                        "12=12ep_cifar10_valid,200=cifar10_valid; each costs its fidelity)")
+    f.add_argument("--eta", type=positive_float,
+                   help="with --fidelities: promote the best 1/eta (default: the ratio of the "
+                        "two highest fidelities, at least 2; on NAS-Bench-201, 12 and 200 epochs, "
+                        "16 reached the optimum most often of 3, 8 and 16)")
+    f.add_argument("--promotion", choices=PROMOTIONS, default="rank",
+                   help="with --fidelities: which architectures to promote: the best by rank at "
+                        "the lower fidelity (ASHA), or by a multi-task GP of all fidelities")
+    f.add_argument("--budget-cost", type=positive_float, metavar="COST",
+                   help="stop when the evaluations' costs add up to COST (epochs with "
+                        "--fidelities); with no --budget, the budget is in cost only")
     g = p.add_argument_group("real training (no --dataset and not a bn space)")
     add_training_arguments(g)
     g.add_argument("--executor", choices=["serial", "ray"], default="serial",
@@ -130,8 +148,12 @@ def _tabular_setup(args: argparse.Namespace):
     space = get_space(args.space) if args.space else None
     dataset = load_dataset(args.dataset, space=space)
     report = [c.strip() for c in (args.report or "").split(",") if c.strip()]
+    fidelities = _fidelities(args)
+    if fidelities and None in fidelities.values():
+        raise GraphVAENASError("--fidelities with --dataset: give the table's column of the first "
+                               "objective at each fidelity, e.g. 12=12ep_cifar10_valid,200=cifar10_valid")
     evaluator = TabularEvaluator(dataset, [o.name for o in _objectives(args)], report=report,
-                                 cost=args.cost)
+                                 cost=args.cost, fidelities=fidelities)
     # a table that does not cover its space: search only what it can score
     return restricted_to(dataset.space, dataset.archs), evaluator, dataset.archs
 
@@ -176,7 +198,37 @@ def _training_setup(args: argparse.Namespace):
             raise GraphVAENASError(f"--objective {objective.name} would maximise a loss; "
                                    f"write {objective.name}:min")
     first = objectives[0].name if objectives else "valid_acc"
-    return space, training_evaluator(args, space, objective=first, search=True), None
+    fidelities = _fidelities(args)
+    if fidelities and any(c is not None for c in fidelities.values()):
+        raise GraphVAENASError("--fidelities of training are numbers of epochs (e.g. 1,4); "
+                               "FIDELITY=COLUMN pairs go with --dataset")
+    if fidelities and args.epochs is not None:
+        raise GraphVAENASError("--fidelities says how many epochs each training runs; leave out "
+                               "--epochs")
+    return space, training_evaluator(args, space, objective=first, search=True,
+                                     fidelities=list(fidelities) if fidelities else None), None
+
+
+def _fidelities(args: argparse.Namespace) -> dict[float, str | None] | None:
+    """``--fidelities`` parsed (None without it)."""
+    from graphvae_nas.evaluation.fidelity import parse_fidelities
+
+    return parse_fidelities(args.fidelities) if args.fidelities else None
+
+
+def _promoting(args: argparse.Namespace, strategy, space, evaluator):
+    """``strategy`` inside successive halving over the evaluator's fidelities (unchanged
+    without --fidelities)."""
+    from graphvae_nas.evaluation.fidelity import fidelities_of
+    from graphvae_nas.search.strategies.promotion import ModelBasedPromotion, SuccessiveHalving
+
+    fidelities = fidelities_of(evaluator)
+    if fidelities is None or len(fidelities) < 2:
+        return strategy
+    eta = args.eta or max(2.0, round(fidelities[-1] / fidelities[-2]))
+    if args.promotion == "model":
+        return ModelBasedPromotion(strategy, fidelities, eta, space)
+    return SuccessiveHalving(strategy, fidelities, eta)
 
 
 def _objectives(args: argparse.Namespace):
@@ -296,6 +348,7 @@ def cmd_search(args: argparse.Namespace) -> None:
     if args.resume and not args.out:
         raise GraphVAENASError("--resume needs --out (the folder of the study to continue)")
     out = Path(args.out) if args.out else _default_out()
+    args.out = str(out)   # where the setups keep what belongs to the study (training states)
     if out.exists() and not out.is_dir():
         raise DataFormatError("is a file, not a folder", path=str(out))
     store = out / "study.jsonl"
@@ -304,7 +357,13 @@ def cmd_search(args: argparse.Namespace) -> None:
                                f"{store.name}); leave out --resume to start one")
     mode = _mode(args)
     defaults = {"training": TRAINING_DEFAULTS, "table": TABULAR_DEFAULTS, "bn": BN_DEFAULTS}[mode]
-    budget = defaults["budget"] if args.budget is None else args.budget
+    budget = args.budget
+    if budget is None and args.budget_cost is None:
+        budget = defaults["budget"]
+    if args.eta is not None and not args.fidelities:
+        raise GraphVAENASError("--eta goes with --fidelities")
+    if args.promotion != "rank" and not args.fidelities:
+        raise GraphVAENASError("--promotion goes with --fidelities")
     batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
     if mode == "training":
         args.report = args.report or TRAINING_DEFAULTS["report"]
@@ -314,7 +373,8 @@ def cmd_search(args: argparse.Namespace) -> None:
     else:
         space, evaluator, candidates = _tabular_setup(args)
     objectives = Study.resolve_objectives(evaluator, _objectives(args) or None)
-    Study.check_budget(space, budget)
+    if budget is not None:
+        Study.check_budget(space, budget, len(_fidelities(args) or (None,)))
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -341,16 +401,25 @@ def _remove_if_nothing_recorded(out: Path) -> None:
 
 
 def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates, objectives,
-               budget: int, batch_size: int) -> None:
+               budget: int | None, batch_size: int) -> None:
     from graphvae_nas.search import Study, StudyStore
 
     mode = _mode(args)
     strategy, model_path = _strategy(args, space, candidates)
+    strategy = _promoting(args, strategy, space, evaluator)
     with StudyStore(out / "study.jsonl",
                     Study.store_header(space, strategy, evaluator, args.seed, objectives),
                     resume=args.resume) as store:
         study = Study(space, strategy, evaluator, seed=args.seed, store=store, objectives=objectives)
-        print(f"searching {space.name} with {args.strategy}: {budget} architectures, "
+        amount = " and ".join(([] if budget is None else [f"{budget} evaluations"])
+                              + ([] if args.budget_cost is None else
+                                 [f"a cost of {args.budget_cost:g}"]))
+        if study.fidelities is not None and len(study.fidelities) > 1:
+            spec = study.strategy.spec()
+            amount += (f" at fidelities {', '.join(f'{f:g}' for f in study.fidelities)} "
+                       f"(the best 1/{spec['eta']:g} promoted, by "
+                       + ("rank" if spec["name"] == "asha" else "a multi-task GP") + ")")
+        print(f"searching {space.name} with {args.strategy}: {amount}, "
               + {"training": f"scored by training on {args.data}",
                  "table": f"looked up in {args.dataset}",
                  "bn": f"scored by {args.score or 'bic'} on {getattr(space, 'data_path', None)}"}[mode]
@@ -360,9 +429,10 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
         start = time.perf_counter()
         interrupted = False
         try:
-            with SearchProgress(study, budget) as progress:
-                study.optimize(budget, batch_size=batch_size, executor=executor,
-                               on_proposing=progress.proposing, callback=progress.trial)
+            with SearchProgress(study, budget, args.budget_cost) as progress:
+                study.optimize(budget, batch_size=batch_size, budget_cost=args.budget_cost,
+                               executor=executor, on_proposing=progress.proposing,
+                               callback=progress.trial)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -371,7 +441,7 @@ def _run_study(args: argparse.Namespace, out: Path, space, evaluator, candidates
     _write_results(args, out, space, study, evaluator, mode, time.perf_counter() - start,
                    model_path)
     if interrupted:
-        print(f"interrupted after {len(study.trials)} of {budget} evaluations (all recorded in "
+        print(f"interrupted after {len(study.trials)} evaluations (all recorded in "
               f"{out / 'study.jsonl'}); continue with:\n  {resume_command(args, out)}",
               file=sys.stderr)
         raise KeyboardInterrupt
@@ -479,7 +549,12 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
         "objectives": [o.to_dict() for o in objectives],
         "model": None if model_path is None else str(model_path),
         "trials": len(study.trials),
+        "total_cost": study.total_cost,
     }
+    if study.fidelities is not None:
+        summary["fidelities"] = list(study.fidelities)
+        summary["evaluations_per_fidelity"] = {
+            f"{f:g}": sum(t.fidelity == f for t in study.trials) for f in study.fidelities}
     front = study.pareto_front() if len(objectives) > 1 else None
     if front is None:
         summary["best"] = None if best is None else _trial_summary(space, best)
@@ -531,9 +606,11 @@ def _write_results(args, out: Path, space, study, evaluator, mode: str, seconds:
         shown = ([k for k in report if k in best.evaluation.metrics]
                  or [k for k in best.evaluation.metrics if k != first.name])
         extra = ", ".join(f"{k} {format_value(best.evaluation.metrics[k])}" for k in shown)
-        print(f"best after {len(study.trials)} queries: {space.format(best.arch)}\n"
+        at = "" if study.fidelities is None else (
+            f" (at fidelity {best.fidelity:g}; total cost {study.total_cost:g})")
+        print(f"best after {len(study.trials)} queries{at}: {space.format(best.arch)}\n"
               f"  {first.name} {format_value(best.objective)}" + (f", {extra}" if extra else ""))
-        if mode == "training" and args.epochs is None:
+        if mode == "training" and args.epochs is None and study.fidelities is None:
             _print_full_training_hint(args, space, best.arch, evaluator.config.epochs)
     if front is not None:
         shown = f", ratio to the exact front {summary['hypervolume_ratio']:.4f}" \

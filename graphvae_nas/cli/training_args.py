@@ -50,9 +50,11 @@ def training_recipe(data: str, *, search: bool = False) -> dict[str, Any]:
 
 
 def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_acc",
-                       progress: bool = False, *, search: bool = False):
+                       progress: bool = False, *, search: bool = False,
+                       fidelities: list[float] | None = None):
     """A :class:`TrainingEvaluator` for ``space`` configured from the parsed options (defaults
-    from :func:`training_recipe`)."""
+    from :func:`training_recipe`); ``fidelities`` (epochs) trains each architecture that long,
+    saving states for promotions in ``args.out/states``."""
     from graphvae_nas.evaluation.images import load_image_data
     from graphvae_nas.evaluation.trainer import TrainingConfig
     from graphvae_nas.evaluation.training import TrainingEvaluator
@@ -72,4 +74,12 @@ def training_evaluator(args: argparse.Namespace, space, objective: str = "valid_
     network: dict[str, Any] = {}
     if space.name == "nb201":
         network = {"C": given_or(args.width, recipe["C"]), "N": given_or(args.cells, recipe["N"])}
-    return TrainingEvaluator(space, data, config, objective=objective, network=network, progress=progress)
+    if fidelities is None:
+        return TrainingEvaluator(space, data, config, objective=objective, network=network,
+                                 progress=progress)
+    from pathlib import Path
+
+    states = Path(args.out or ".") / "states"
+    return TrainingEvaluator(space, data, config, objective=objective, network=network,
+                             progress=progress, fidelities=[int(f) for f in fidelities],
+                             state_dir=states)

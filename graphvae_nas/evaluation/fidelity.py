@@ -64,3 +64,29 @@ class AtFidelity:
 
     def spec(self) -> dict[str, Any]:
         return {**self.evaluator.spec(), "fidelity": self.fidelity}
+
+
+def parse_fidelities(text: str) -> dict[float, str | None]:
+    """``"1,4"`` (epochs of training) as ``{1.0: None, 4.0: None}``, or
+    ``"12=12ep_cifar10_valid,200=cifar10_valid"`` (a table's column per fidelity) as
+    ``{12.0: "12ep_cifar10_valid", 200.0: "cifar10_valid"}``; checked as
+    :func:`checked_fidelities` checks them."""
+    out: dict[float, str | None] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        value, sep, column = (s.strip() for s in item.partition("="))
+        try:
+            fidelity = float(value)
+        except ValueError:
+            raise GraphVAENASError(f"--fidelities: {value!r} is not a number (expected e.g. 1,4 "
+                                   "or 12=COLUMN,200=COLUMN)") from None
+        if sep and not column:
+            raise GraphVAENASError(f"--fidelities: no column after {value}=")
+        if fidelity in out:
+            raise GraphVAENASError(f"--fidelities: {value} is given twice")
+        out[fidelity] = column or None
+    checked_fidelities(out, "--fidelities")
+    if len({c is None for c in out.values()}) > 1:
+        raise GraphVAENASError("--fidelities: give a column for every fidelity or for none")
+    return out
