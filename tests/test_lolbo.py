@@ -9,7 +9,7 @@ import torch
 
 from graphvae_nas.errors import GraphVAENASError
 from graphvae_nas.evaluation import TabularEvaluator
-from graphvae_nas.search import Study, make_strategy
+from graphvae_nas.search import Study, StudyStore, make_strategy
 from graphvae_nas.search.configs import JointConfig, TrustRegionConfig, make_config
 from graphvae_nas.search.trust_region import TrustRegion, improves, perturbed_points
 
@@ -244,3 +244,42 @@ def test_a_comparison_refuses_options_for_a_strategy_it_does_not_run() -> None:
     spec = ComparisonSpec("table.jsonl", ["lolbo"], ["score"],
                           options={"lolbo": {"joint": {"every": 0}}})
     assert spec.options["lolbo"] == {"joint": {"every": 0}}
+
+
+def test_lolbo_under_successive_halving_resumes_exactly(tmp_path: Path, table, small_vae) -> None:
+    """lolbo proposing the low fidelity of successive halving: the promotions take some slots
+    of each round, and a study stopped and resumed still continues the uninterrupted run."""
+    pytest.importorskip("botorch")
+    from graphvae_nas.datasets import ArchitectureDataset
+    from graphvae_nas.search import SuccessiveHalving
+
+    graded = ArchitectureDataset.from_architectures(
+        table.space, table.archs,
+        {**table.metrics, "low": [s // 2 for s in table.metrics["score"]]})
+    evaluator = TabularEvaluator(graded, "score", fidelities={1: "low", 4: "score"})
+
+    def make():
+        return SuccessiveHalving(make_strategy("lolbo", model=small_vae, candidates=table.archs,
+                                               options=LOLBO_SMALL), [1, 4], eta=3)
+
+    straight = Study(graded.space, make(), evaluator, seed=1)
+    straight.optimize(21, batch_size=3)
+    assert any(t.fidelity == 4 for t in straight.trials)
+    path = tmp_path / "study.jsonl"
+    header = Study.store_header(graded.space, make(), evaluator, 1)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop(trial) -> None:
+        if trial.number == 13:   # inside a round, after lolbo has counted rounds and fine-tuned
+            raise Interrupted
+    first = Study(graded.space, make(), evaluator, seed=1, store=StudyStore(path, header))
+    with pytest.raises(Interrupted):
+        first.optimize(21, batch_size=3, callback=stop)
+    first.store.close()
+    resumed = Study(graded.space, make(), evaluator, seed=1,
+                    store=StudyStore(path, header, resume=True))
+    resumed.optimize(21, batch_size=3)
+    assert [(t.arch, t.fidelity) for t in resumed.trials] == \
+        [(t.arch, t.fidelity) for t in straight.trials]

@@ -78,17 +78,22 @@ class SuccessiveHalving:
             if promotion is None:
                 break
             promotions.append(promotion)
-        new = (self.new_architectures(history, n - len(promotions), rng)
+        new = (self.new_architectures(history, n - len(promotions), rng, offered=n)
                if len(promotions) < n else [])
         self.counters["promotions"] = (sum(t == PROMOTION_TAG for t in history.tags)
                                        + len(promotions))
         return promotions + new
 
-    def new_architectures(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
-        """``n`` new architectures from the proposer (which sees the lowest fidelity's
-        history), at the lowest fidelity."""
+    def new_architectures(self, history: History, n: int, rng: random.Random, offered: int
+                          ) -> list[Proposal]:
+        """The first ``n`` of ``offered`` new architectures from the proposer (which sees the
+        lowest fidelity's history), at the lowest fidelity. The proposer is always asked for a
+        whole batch, however many slots promotions took: a strategy that counts rounds in
+        batches of its history (``lolbo``'s trust region) then counts them the same way when a
+        study resumes."""
         lowest = history.at_fidelity(self.rungs[0])
-        new = [Proposal(p.arch, p.tag, self.rungs[0]) for p in self.proposer.propose(lowest, n, rng)]
+        new = [Proposal(p.arch, p.tag, self.rungs[0])
+               for p in self.proposer.propose(lowest, offered, rng)[:n]]
         self.counters.update(getattr(self.proposer, "counters", {}))
         return new
 
@@ -128,13 +133,15 @@ class ModelBasedPromotion(SuccessiveHalving):
         return {**super().spec(), "name": "asha-model", "surrogate": "multi-task GP",
                 "shortlist": self.shortlist, "fit_iterations": self.fit_iterations}
 
-    def new_architectures(self, history: History, n: int, rng: random.Random) -> list[Proposal]:
-        offered = super().new_architectures(history, n * self.shortlist, rng)
-        if self.shortlist == 1 or len(offered) <= n or len(history) < 2:
-            return offered[:n]
-        scores = self.scores(history, [p.arch for p in offered])
-        order = sorted(range(len(offered)), key=lambda i: (-scores[i], i))
-        return [offered[i] for i in order[:n]]
+    def new_architectures(self, history: History, n: int, rng: random.Random, offered: int
+                          ) -> list[Proposal]:
+        if self.shortlist == 1 or len(history) < 2:
+            return super().new_architectures(history, n, rng, offered)
+        total = offered * self.shortlist
+        candidates = super().new_architectures(history, total, rng, total)
+        scores = self.scores(history, [p.arch for p in candidates])
+        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
+        return [candidates[i] for i in order[:n]]
 
     def due(self, history: History, taken: set[tuple[str, float]]) -> Proposal | None:
         for k in range(len(self.rungs) - 2, -1, -1):
