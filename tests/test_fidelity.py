@@ -214,7 +214,7 @@ def test_model_based_promotion_keeps_the_share_and_lets_the_model_choose(table) 
     strategy = ModelBasedPromotion(RegularizedEvolution(10, 3), [1, 10], 4, table.space,
                                    shortlist=5)
     study = Study(table.space, strategy, evaluator, seed=0)
-    study.optimize(batch_size=4, budget_cost=300)
+    study.optimize(batch_size=4, budget_cost=160)
     low = [t for t in study.trials if t.fidelity == 1]
     high = [t for t in study.trials if t.fidelity == 10]
     # the share is kept: each promotion was due (fewer than a quarter promoted before it)

@@ -246,6 +246,7 @@ def test_a_comparison_refuses_options_for_a_strategy_it_does_not_run() -> None:
     assert spec.options["lolbo"] == {"joint": {"every": 0}}
 
 
+@pytest.mark.slow
 def test_lolbo_under_successive_halving_resumes_exactly(tmp_path: Path, table, small_vae) -> None:
     """lolbo proposing the low fidelity of successive halving: the promotions take some slots
     of each round, and a study stopped and resumed still continues the uninterrupted run."""
