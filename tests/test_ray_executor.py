@@ -280,3 +280,29 @@ def test_arguments_are_checked() -> None:
     with pytest.raises(GraphVAENASError, match="address="):
         RayExecutor(init_kwargs={"address": "auto"})
     assert list(RayExecutor().run(Scripted("/nonexistent", "plain"), [])) == []
+
+
+def test_successive_halving_over_fidelities_gives_the_serial_trials_with_ray() -> None:
+    """Promotions and new architectures of one round go to Ray fidelity by fidelity; the
+    trials, their fidelities and costs are the serial executor's."""
+    from graphvae_nas.search import SuccessiveHalving
+
+    space = get_space(SPACE)
+    archs = list(space.enumerate())
+    values = [sum(op == "conv5x5" for op in a.ops) * 10 + a.num_edges for a in archs]
+    table = ArchitectureDataset.from_architectures(space, archs, {
+        "score": values, "low": [v // 3 for v in values]})
+    evaluator = TabularEvaluator(table, "score", fidelities={1: "low", 3: "score"})
+
+    def study(executor) -> Study:
+        s = Study(space, SuccessiveHalving(RegularizedEvolution(6, 3), [1, 3], eta=3),
+                  evaluator, seed=3)
+        s.optimize(batch_size=4, budget_cost=60, executor=executor)
+        return s
+
+    serial = study(SerialExecutor())
+    with RayExecutor(cpus_per_trial=0.5) as executor:
+        distributed = study(executor)
+    assert any(t.fidelity == 3 for t in serial.trials)
+    assert [(n, h, tag, e["fidelity"], e["cost"]) for n, h, tag, e in summary(distributed)] == \
+        [(n, h, tag, e["fidelity"], e["cost"]) for n, h, tag, e in summary(serial)]
