@@ -43,9 +43,10 @@ def main() -> None:
     parser.add_argument("--promotion", choices=("rank", "model"), default="rank",
                         help="which cells to promote: the best by rank at the lower fidelity "
                              "(ASHA), or by a multi-task GP of all fidelities")
-    parser.add_argument("--shortlist", type=int, default=1,
-                        help="with --promotion model: the proposer offers this many times the "
-                             "new cells needed and the model picks the best")
+    parser.add_argument("--shortlist", type=int, default=10,
+                        help="with --promotion model: the proposer offers this many times a "
+                             "batch of new cells and the model picks the most promising (1: no "
+                             "shortlist)")
     parser.add_argument("--objective", default="cifar10_valid",
                         help="the objective's name (its values come from --fidelities' columns)")
     parser.add_argument("--report", default="cifar10_test")

@@ -231,6 +231,16 @@ def test_model_based_promotion_keeps_the_share_and_lets_the_model_choose(table) 
                    if u.fidelity == 1 and u.arch.canonical_hash not in promoted]
         return max(waiting, key=lambda u: (u.objective, -u.number)).arch
     assert any(t.arch != best_by_rank_then(t) for t in high)
+    # the GP starts from random task factors: seeded by the history, not by torch's global state
+    import torch
+
+    torch.manual_seed(12345)
+    again = Study(table.space, ModelBasedPromotion(RegularizedEvolution(10, 3), [1, 10], 4,
+                                                   table.space, shortlist=5),
+                  evaluator, seed=0)
+    again.optimize(batch_size=4, budget_cost=160)
+    assert [(t.arch, t.fidelity) for t in again.trials] == \
+        [(t.arch, t.fidelity) for t in study.trials]
     # the model's score of a candidate is its predicted mean at the high fidelity
     candidates = [t.arch for t in low[:6]]
     scores = strategy.scores(study.history, candidates)

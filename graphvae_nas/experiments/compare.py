@@ -55,7 +55,7 @@ class ComparisonSpec:
     eta: float = 3.0
     budget_cost: float | None = None
     promotion: str = "rank"
-    shortlist: int = 1
+    shortlist: int = 10
 
     def __post_init__(self) -> None:
         check_options_keys(self.options, self.strategies)
