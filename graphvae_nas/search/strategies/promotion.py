@@ -35,9 +35,9 @@ PROMOTION_TAG = "promotion"
 SHORTLIST_BETA = 2.0
 """How far :class:`ModelBasedPromotion`'s shortlist of new architectures looks beyond the
 predicted mean. On NAS-Bench-201 (evolution, eta 16, a shortlist of 10, seeds 0-9, 10,000
-epochs), ranking the shortlist by the mean reached the 200-epoch optimum in 3 of 10 runs, and
-by mean + 2 standard deviations in 6 of 10, 3 of them within 2,500 epochs
-(docs/results/nb201-fidelity.md)."""
+epochs), ranking the shortlist by the mean reached the 200-epoch optimum in 3 of 10 runs, none
+within 2,500 epochs; by mean + 2 standard deviations in 5 of 10, 2 of them within 2,500
+(docs/results/nb201-fidelity.md, section model-tuning)."""
 
 
 class SuccessiveHalving:
