@@ -25,9 +25,13 @@ import os
 import time
 from pathlib import Path
 
-from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison, summarise
+from graphvae_nas.experiments.compare import (
+    ComparisonSpec,
+    comparison_model,
+    run_comparison,
+    summarise,
+)
 from graphvae_nas.experiments.curves import comparison_curves
-from graphvae_nas.search.factory import needs_vae
 
 
 def main() -> None:
@@ -53,11 +57,7 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     strategies = [s for s in args.strategies.split(",") if s]
     dataset = load_dataset(args.dataset, verify=False)
-    model = args.model
-    if model is None and any(needs_vae(s) for s in strategies):
-        from graphvae_nas.vae.default_model import default_model
-
-        model = str(default_model(dataset.space)[2])
+    model = comparison_model(args.model, strategies, dataset.space)
     spec = ComparisonSpec(args.dataset, strategies, [args.objective], report=args.report,
                           seeds=args.seeds, budget=max(budgets), batch_size=args.batch_size,
                           model=model, options=json.loads(args.options))

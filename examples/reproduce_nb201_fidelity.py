@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 
 from graphvae_nas.evaluation.fidelity import parse_fidelities
-from graphvae_nas.experiments.compare import ComparisonSpec, run_comparison
+from graphvae_nas.experiments.compare import ComparisonSpec, comparison_model, run_comparison
 from graphvae_nas.experiments.fidelity_summary import summarise_cost
-from graphvae_nas.search.factory import needs_vae
 
 
 def main() -> None:
@@ -71,11 +70,7 @@ def main() -> None:
         raise SystemExit("--fidelities: give the table's column of each fidelity (FIDELITY=COLUMN)")
     fidelities = {f"{f:g}": column for f, column in columns.items()}
     dataset = load_dataset(args.dataset, verify=False)
-    model = args.model
-    if model is None and any(needs_vae(s) for s in strategies):
-        from graphvae_nas.vae.default_model import default_model
-
-        model = str(default_model(dataset.space)[2])
+    model = comparison_model(args.model, strategies, dataset.space)
     spec = ComparisonSpec(args.dataset, strategies, [args.objective], report=args.report,
                           seeds=args.seeds, budget=len(dataset), batch_size=args.batch_size,
                           model=model, options=json.loads(args.options), fidelities=fidelities,

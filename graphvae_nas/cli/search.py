@@ -218,17 +218,14 @@ def _fidelities(args: argparse.Namespace) -> dict[float, str | None] | None:
 
 def _promoting(args: argparse.Namespace, strategy, space, evaluator):
     """``strategy`` inside successive halving over the evaluator's fidelities (unchanged
-    without --fidelities)."""
+    without --fidelities); ``--eta`` defaults to the ratio of the two highest fidelities."""
     from graphvae_nas.evaluation.fidelity import fidelities_of
-    from graphvae_nas.search.strategies.promotion import ModelBasedPromotion, SuccessiveHalving
+    from graphvae_nas.search.strategies.promotion import with_promotion
 
     fidelities = fidelities_of(evaluator)
-    if fidelities is None or len(fidelities) < 2:
-        return strategy
-    eta = args.eta or max(2.0, round(fidelities[-1] / fidelities[-2]))
-    if args.promotion == "model":
-        return ModelBasedPromotion(strategy, fidelities, eta, space)
-    return SuccessiveHalving(strategy, fidelities, eta)
+    eta = args.eta or (max(2.0, round(fidelities[-1] / fidelities[-2]))
+                       if fidelities and len(fidelities) > 1 else 2.0)
+    return with_promotion(strategy, fidelities, eta, args.promotion, space)
 
 
 def _objectives(args: argparse.Namespace):
@@ -336,6 +333,7 @@ def list_options(args: argparse.Namespace) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> None:
+    from graphvae_nas.evaluation.fidelity import fidelities_of
     from graphvae_nas.search import Study
 
     if args.list_options is not None:
@@ -374,7 +372,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         space, evaluator, candidates = _tabular_setup(args)
     objectives = Study.resolve_objectives(evaluator, _objectives(args) or None)
     if budget is not None:
-        Study.check_budget(space, budget, len(_fidelities(args) or (None,)))
+        Study.check_budget(space, budget, len(fidelities_of(evaluator) or (None,)))
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,7 @@ def _init_worker(spec: ComparisonSpec) -> None:
 
 def _run_one(job: tuple[str, int]) -> dict[str, Any]:
     from graphvae_nas.search import Study, make_strategy
+    from graphvae_nas.search.strategies.promotion import with_promotion
 
     name, seed = job
     spec: ComparisonSpec = _STATE["spec"]
@@ -117,13 +118,8 @@ def _run_one(job: tuple[str, int]) -> dict[str, Any]:
                              candidates=dataset.archs, space=space,
                              options=spec.options.get(name, {}))
     evaluator = _STATE["evaluator"]
-    if len(evaluator.fidelities) > 1:
-        from graphvae_nas.search.strategies.promotion import ModelBasedPromotion, SuccessiveHalving
-
-        strategy = (SuccessiveHalving(strategy, evaluator.fidelities, spec.eta)
-                    if spec.promotion == "rank" else
-                    ModelBasedPromotion(strategy, evaluator.fidelities, spec.eta, space,
-                                        shortlist=spec.shortlist))
+    strategy = with_promotion(strategy, evaluator.fidelities, spec.eta, spec.promotion, space,
+                              shortlist=spec.shortlist)
     study = Study(space, strategy, evaluator, seed=seed, objectives=_STATE["objectives"])
     return run_study(study, spec.budget, spec.batch_size,
                      lambda done, seconds: run_record(done, name, seconds, report=spec.report),
@@ -239,3 +235,15 @@ def format_queries_to_optimum(median: float | None, found: int, runs: int) -> st
     ``"not reached (2/100)"`` when fewer than half did."""
     reached = median is not None and median != float("inf")
     return f"{median:g} ({found}/{runs})" if reached else f"not reached ({found}/{runs})"
+
+
+def comparison_model(model: str | None, strategies: Sequence[str], space: Any) -> str | None:
+    """``model``, or for strategies that need a VAE and none given, the path of the space's
+    default VAE (trained once and cached)."""
+    from graphvae_nas.search.factory import needs_vae
+
+    if model is None and any(needs_vae(s) for s in strategies):
+        from graphvae_nas.vae.default_model import default_model
+
+        return str(default_model(space)[2])
+    return model

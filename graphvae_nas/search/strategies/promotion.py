@@ -221,3 +221,17 @@ class ModelBasedPromotion(SuccessiveHalving):
             fit_hyperparameters(model, max_iter=self.fit_iterations, strict=False)
         self._model = (len(history), model)
         return model
+
+
+def with_promotion(strategy: Strategy, fidelities: Sequence[float] | None, eta: float,
+                   promotion: str, space: SearchSpace, *, shortlist: int = 10) -> Strategy:
+    """``strategy`` inside successive halving over ``fidelities`` (``promotion``: ``"rank"``
+    for :class:`SuccessiveHalving`, ``"model"`` for :class:`ModelBasedPromotion`); unchanged
+    with fewer than two fidelities."""
+    if fidelities is None or len(fidelities) < 2:
+        return strategy
+    if promotion == "rank":
+        return SuccessiveHalving(strategy, fidelities, eta)
+    if promotion == "model":
+        return ModelBasedPromotion(strategy, fidelities, eta, space, shortlist=shortlist)
+    raise GraphVAENASError(f"promotion must be 'rank' or 'model', got {promotion!r}")
