@@ -128,7 +128,7 @@ class ModelBasedPromotion(SuccessiveHalving):
     """
 
     def __init__(self, proposer: Strategy, rungs: Sequence[float], eta: float, space: SearchSpace,
-                 *, shortlist: int = 10, neighbours: int = 0, fit_iterations: int = 30) -> None:
+                 *, shortlist: int = 10, fit_iterations: int = 30) -> None:
         from graphvae_nas.surrogates.structure import structure_encoding
 
         super().__init__(proposer, rungs, eta)
@@ -136,15 +136,12 @@ class ModelBasedPromotion(SuccessiveHalving):
             raise GraphVAENASError(f"shortlist must be at least 1, got {shortlist}")
         self.encoding = structure_encoding(space)
         self.shortlist = shortlist
-        self.neighbours = neighbours
-        self.space = space
         self.fit_iterations = fit_iterations
         self._model: tuple[int, Any] | None = None   # (history length, fitted GP)
 
     def spec(self) -> dict[str, Any]:
         return {**super().spec(), "name": "asha-model", "surrogate": "multi-task GP",
                 "shortlist": self.shortlist, "shortlist_beta": SHORTLIST_BETA,
-                "neighbours": self.neighbours,
                 "fit_iterations": self.fit_iterations}
 
     def new_architectures(self, history: History, n: int, rng: random.Random, offered: int
@@ -153,28 +150,9 @@ class ModelBasedPromotion(SuccessiveHalving):
             return super().new_architectures(history, n, rng, offered)
         total = offered * self.shortlist
         candidates = super().new_architectures(history, total, rng, total)
-        if self.neighbours:
-            candidates += self.neighbours_of_predicted_best(history, candidates)
         scores = self.scores(history, [p.arch for p in candidates], beta=SHORTLIST_BETA)
         order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
         return [candidates[i] for i in order[:n]]
-
-    def neighbours_of_predicted_best(self, history: History, offered: list[Proposal]
-                                     ) -> list[Proposal]:
-        """The unseen neighbours (``space.neighbours``) of the ``neighbours`` evaluated
-        architectures with the highest predicted mean at the highest fidelity, at the lowest
-        fidelity; none of ``offered``."""
-        from graphvae_nas.search.generators import unseen_distinct
-
-        evaluated = list({a.canonical_hash: a for a, y in zip(history.archs, history.objectives)
-                          if y is not None}.values())
-        mean = self.scores(history, evaluated)
-        order = sorted(range(len(evaluated)), key=lambda i: (-mean[i], i))[:self.neighbours]
-        found = [n for i in order for n in self.space.neighbours(evaluated[i])]
-        offered_hashes = {p.arch.canonical_hash for p in offered}
-        return [Proposal(a, "model-neighbour", self.rungs[0])
-                for a in unseen_distinct(found, history)
-                if a.canonical_hash not in offered_hashes]
 
     def due(self, history: History, taken: set[tuple[str, float]]) -> Proposal | None:
         for k in range(len(self.rungs) - 2, -1, -1):
