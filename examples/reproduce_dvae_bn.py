@@ -87,6 +87,9 @@ def main() -> None:
                         help="learning rate schedule (D-VAE: plateau; cosine falls to 0 over --epochs)")
     parser.add_argument("--decoder-positions", action=argparse.BooleanOptionalAction, default=False,
                         help="give the decoder node positions (D-VAE: no)")
+    parser.add_argument("--predictor-weight", type=float, default=0.0,
+                        help="train a linear head predicting the standardised BIC from the latent "
+                             "mean with this weight (D-VAE: 0, unsupervised)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads while training")
     parser.add_argument("--minutes", type=float, help="stop training after this long (reduced run)")
     parser.add_argument("--repeats", type=int, default=10,
@@ -112,12 +115,17 @@ def main() -> None:
     else:
         torch.manual_seed(args.seed)
         model = GraphVAE(space, VAEConfig(hidden_size=args.hidden, latent_size=args.latent,
-                                          decoder_positions=args.decoder_positions))
+                                          decoder_positions=args.decoder_positions,
+                                          predictor_weight=args.predictor_weight))
+        targets = None
+        if args.predictor_weight > 0:   # the training BIC, standardised on the training set
+            bic = train.metric("bic")
+            targets = (bic - bic.mean()) / bic.std()
         history = train_vae(model, train.archs, TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
             time_budget_s=None if args.minutes is None else args.minutes * 60, restore_best=True,
             schedule=args.schedule, threads=args.threads),
-            checkpoint=args.out / "train.pt", resume=True)
+            checkpoint=args.out / "train.pt", resume=True, targets=targets)
         save_model(model, args.out / "model.pt", extra={"history": history})
     def save_partial(partial: dict) -> None:
         """The generative metrics, saved before the GP's long fit (``partial``: true)."""
@@ -135,7 +143,8 @@ def main() -> None:
                for name, full in (("num_graphs", 200_000), ("hidden", 501), ("latent", 56),
                                   ("batch_size", 128), ("lr", 1e-4), ("epochs", 100),
                                   ("repeats", 10), ("prior_samples", 1000),
-                                  ("schedule", "plateau"), ("decoder_positions", False))
+                                  ("schedule", "plateau"), ("decoder_positions", False),
+                                  ("predictor_weight", 0.0))
                if getattr(args, name) != full]
     if args.gp_train is not None:
         reduced.append(f"GP on {args.gp_train} training latents (D-VAE: all)")

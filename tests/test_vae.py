@@ -424,3 +424,59 @@ def test_a_cosine_schedule_falls_to_zero_and_resumes_exactly(tmp_path) -> None:
     with pytest.raises(GraphVAENASError, match="schedule"):
         train_vae(small_model("nb201"), archs, TrainConfig(**{**config.__dict__, "schedule": "plateau"}),
                   checkpoint=ckpt, resume=True)
+
+
+# ------------------------------------------------------------------------------ predictor head
+def conv_share(archs: list[Architecture]) -> torch.Tensor:
+    """A score each cell determines: its share of 3x3 convolutions, standardised."""
+    share = torch.tensor([sum(op == "nor_conv_3x3" for op in a.ops) / len(a.ops) for a in archs])
+    return (share - share.mean()) / share.std()
+
+
+def test_a_predictor_head_orders_the_latent_space_by_the_score(tmp_path) -> None:
+    both = list({a.canonical_hash: a for a in sample_archs("nb201", 200, seed=2)}.values())
+    archs, held_out = both[:96], both[96:192]
+    scores = conv_share(both)
+    targets, held_out_targets = scores[:96], scores[96:192]
+    config = TrainConfig(epochs=30, batch_size=16, lr=3e-3, seed=0, precision="fp32",
+                         progress=False)
+    fits = {}
+    for weight in (0.0, 1.0):
+        model = small_model("nb201", VAEConfig(hidden_size=32, latent_size=8,
+                                               predictor_weight=weight))
+        history = train_vae(model, archs, config, targets=targets if weight else None)
+        mu = model.encode(archs)[0].detach().double()
+        # how much of the held-out cells' score a linear function of the latent means, fitted
+        # on the training cells, explains (R^2)
+        def design(means: torch.Tensor) -> torch.Tensor:
+            return torch.cat([means, torch.ones(len(means), 1, dtype=torch.float64)], 1)
+        solution = torch.linalg.lstsq(design(mu), targets.double().unsqueeze(1)).solution
+        held_out_mu = model.encode(held_out)[0].detach().double()
+        residual = held_out_targets.double() - (design(held_out_mu) @ solution).squeeze(1)
+        fits[weight] = 1 - residual.pow(2).mean() / held_out_targets.double().var()
+        if weight:
+            assert history[-1]["predictor_mse"] < 0.5 * history[0]["predictor_mse"]
+            path = tmp_path / "head.pt"
+            save_model(model, path)
+            loaded, _ = load_model(path)
+            assert loaded.predictor is not None
+            assert torch.equal(loaded.predictor(mu.float()), model.predictor(mu.float()))
+    # the head leaves less than half the unexplained variance of D-VAE's unsupervised latent
+    assert fits[1.0] > 0.95 and 1 - fits[1.0] < 0.5 * (1 - fits[0.0])
+
+
+def test_predictor_targets_are_checked() -> None:
+    archs = sample_archs("nb201", 8)
+    config = TrainConfig(epochs=1, batch_size=4, precision="fp32", progress=False)
+    with pytest.raises(GraphVAENASError, match="needs targets"):
+        train_vae(small_model("nb201", VAEConfig(hidden_size=16, latent_size=4,
+                                                 predictor_weight=1.0)), archs, config)
+    with pytest.raises(GraphVAENASError, match="no predictor head"):
+        train_vae(small_model("nb201"), archs, config, targets=[0.0] * 8)
+    head = VAEConfig(hidden_size=16, latent_size=4, predictor_weight=1.0)
+    with pytest.raises(GraphVAENASError, match="3 targets for 8"):
+        train_vae(small_model("nb201", head), archs, config, targets=[0.0] * 3)
+    with pytest.raises(GraphVAENASError, match="NaN"):
+        train_vae(small_model("nb201", head), archs, config, targets=[float("nan")] * 8)
+    with pytest.raises(ValueError, match="non-negative"):
+        VAEConfig(predictor_weight=-1.0)

@@ -25,14 +25,20 @@ class VAEConfig:
     without it, nodes that share their predecessors and op (e.g. NAS-Bench-201's edges out of
     the input) get identical states, so the next node's type cannot depend on where it is."""
 
+    predictor_weight: float = 0.0
+    """Weight of a linear head that predicts a (standardised) score of each training graph
+    from its latent mean, trained with the VAE (the property predictor of Gomez-Bombarelli et
+    al., ACS Cent. Sci. 2018): it orders the latent space by the score. 0: no head, D-VAE's
+    unsupervised training. Training then needs the scores (``train_vae(..., targets=...)``)."""
+
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
         for name in ("hidden_size", "latent_size", "gin_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.beta < 0 or self.eps_scale < 0:
-            raise ValueError("beta and eps_scale must be non-negative")
+        if self.beta < 0 or self.eps_scale < 0 or self.predictor_weight < 0:
+            raise ValueError("beta, eps_scale and predictor_weight must be non-negative")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -29,14 +29,16 @@ def most_frequent(archs: Sequence[Architecture]) -> Architecture | None:
 
 @dataclass
 class LossParts:
-    """Per-batch sums: ``loss = -(type_ll + edge_ll) + beta * kl``; ``mu`` the encoder's means
-    (with their gradient, for losses that also read the latent space)."""
+    """Per-batch sums: ``loss = -(type_ll + edge_ll) + beta * kl + predictor_weight *
+    predictor_se``; ``mu`` the encoder's means (with their gradient, for losses that also read
+    the latent space); ``predictor_se`` the predictor head's squared error (0 without targets)."""
 
     loss: torch.Tensor
     type_ll: torch.Tensor
     edge_ll: torch.Tensor
     kl: torch.Tensor
     mu: torch.Tensor | None = None
+    predictor_se: torch.Tensor | None = None
 
 
 class GraphVAE(nn.Module):
@@ -57,6 +59,8 @@ class GraphVAE(nn.Module):
         self.max_nodes = self.rules.max_nodes
         self.encoder = build_encoder(len(self.vocabulary), self.max_nodes, self.config)
         self.decoder = DagDecoder(self.rules, self.config)
+        self.predictor = (nn.Linear(self.config.latent_size, 1)
+                          if self.config.predictor_weight > 0 else None)
 
     @property
     def device(self) -> torch.device:
@@ -79,14 +83,23 @@ class GraphVAE(nn.Module):
         noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + self.config.eps_scale * torch.exp(0.5 * logvar) * noise
 
-    def loss(self, graphs: DenseGraphs, generator: torch.Generator | None = None) -> LossParts:
-        """Teacher-forced negative ELBO of a batch (sums over graphs, as D-VAE)."""
+    def loss(self, graphs: DenseGraphs, generator: torch.Generator | None = None,
+             targets: torch.Tensor | None = None) -> LossParts:
+        """Teacher-forced negative ELBO of a batch (sums over graphs, as D-VAE), plus the
+        predictor head's weighted squared error on ``targets [count]`` when the model has the
+        head (``config.predictor_weight`` > 0) and targets are given."""
         mu, logvar = self.encoder(graphs)
         z = self.reparameterize(mu, logvar, generator)
         type_ll, edge_ll = self.decoder.log_likelihood(z, graphs)
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         loss = -(type_ll + edge_ll) + self.config.beta * kl
-        return LossParts(loss, type_ll.detach(), edge_ll.detach(), kl.detach(), mu)
+        se = None
+        if self.predictor is not None and targets is not None:
+            predicted = self.predictor(mu).squeeze(-1).float()
+            se = (predicted - targets.to(predicted)).pow(2).sum()
+            loss = loss + self.config.predictor_weight * se
+            se = se.detach()
+        return LossParts(loss, type_ll.detach(), edge_ll.detach(), kl.detach(), mu, se)
 
     # ------------------------------------------------------------------ decoding
     def _check_latent(self, z: torch.Tensor) -> torch.Tensor:

@@ -95,7 +95,8 @@ def _as_graphs(model: GraphVAE, data: DenseGraphs | Sequence[Architecture]) -> D
 
 def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: TrainConfig,
               *, checkpoint: str | Path | None = None, resume: bool = False,
-              on_epoch: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+              on_epoch: Callable[[dict[str, Any]], None] | None = None,
+              targets: torch.Tensor | Sequence[float] | None = None) -> list[dict[str, Any]]:
     """Train ``model`` in place; returns the per-epoch history. On the CPU, freed memory is
     kept in the process for the next step (:func:`~graphvae_nas.vae.allocator.retain_freed_memory`).
 
@@ -107,6 +108,10 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     ``CHECKPOINT.lock`` is locked: a second process training into the same checkpoint is refused.
     ``config.threads`` CPU threads (default 1, see :mod:`graphvae_nas.threads`) are used during
     training only; torch's setting is restored afterwards.
+
+    ``targets`` (one score per graph of ``data``, standardised by the caller) train the
+    model's predictor head; they are required exactly when it has one
+    (``model.config.predictor_weight`` > 0).
     """
     with contextlib.ExitStack() as scope:
         scope.enter_context(cpu_threads(config.threads))
@@ -114,17 +119,37 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
             scope.enter_context(exclusive_lock(
                 f"{checkpoint}.lock", what=f"checkpoint {checkpoint}",
                 hint="another training writes it; wait for it or choose another checkpoint"))
-        return _train(model, data, config, checkpoint, resume, on_epoch)
+        return _train(model, data, config, checkpoint, resume, on_epoch, targets)
+
+
+def _checked_targets(model: GraphVAE, targets: torch.Tensor | Sequence[float] | None,
+                     count: int) -> torch.Tensor | None:
+    if model.predictor is None:
+        if targets is not None:
+            raise GraphVAENASError("targets were given but the model has no predictor head "
+                                   "(VAEConfig.predictor_weight is 0)")
+        return None
+    if targets is None:
+        raise GraphVAENASError("the model has a predictor head (VAEConfig.predictor_weight "
+                               f"{model.config.predictor_weight}): training needs targets")
+    values = torch.as_tensor(targets, dtype=torch.float32).reshape(-1)
+    if len(values) != count:
+        raise GraphVAENASError(f"got {len(values)} targets for {count} training graphs")
+    if not torch.isfinite(values).all():
+        raise GraphVAENASError("targets contain NaN or infinity")
+    return values.to(model.device)
 
 
 def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: TrainConfig,
            checkpoint: str | Path | None, resume: bool,
-           on_epoch: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
+           on_epoch: Callable[[dict[str, Any]], None] | None,
+           targets: torch.Tensor | Sequence[float] | None = None) -> list[dict[str, Any]]:
     device = pick_device(config.device)
     if device.type == "cpu":
         retain_freed_memory()
     model.to(device)
     graphs = _as_graphs(model, data)
+    targets = _checked_targets(model, targets, len(graphs))
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
@@ -156,12 +181,14 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
                 break
             model.train()
             order = torch.randperm(num, generator=shuffle_gen).to(device)
-            sums = torch.zeros(4, dtype=torch.float64)
+            sums = torch.zeros(5, dtype=torch.float64)
             epoch_start = time.perf_counter()
             for first in range(0, num, config.batch_size):
-                batch = graphs[order[first:first + config.batch_size]]
+                rows = order[first:first + config.batch_size]
+                batch = graphs[rows]
                 with autocast_context(device, config.precision):
-                    parts = model.loss(batch, noise_gen)
+                    parts = model.loss(batch, noise_gen,
+                                       None if targets is None else targets[rows])
                 if not torch.isfinite(parts.loss):
                     where = f"epoch {epoch + 1}, batch {first // config.batch_size + 1}"
                     kept = f"; the checkpoint {checkpoint} holds the last good epoch" if checkpoint else ""
@@ -172,11 +199,14 @@ def _train(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], config: 
                 optimizer.step()
                 if config.schedule == "cosine":
                     scheduler.step()
+                se = 0.0 if parts.predictor_se is None else parts.predictor_se.item()
                 sums += torch.tensor([parts.loss.item(), -parts.type_ll.item(),
-                                      -parts.edge_ll.item(), parts.kl.item()], dtype=torch.float64)
+                                      -parts.edge_ll.item(), parts.kl.item(), se],
+                                     dtype=torch.float64)
             seconds = time.perf_counter() - epoch_start
             record = {"epoch": epoch + 1, "loss": float(sums[0] / num), "type_nll": float(sums[1] / num),
                       "edge_nll": float(sums[2] / num), "kl": float(sums[3] / num),
+                      **({} if targets is None else {"predictor_mse": float(sums[4] / num)}),
                       "lr": optimizer.param_groups[0]["lr"], "seconds": seconds,
                       "graphs_per_s": num / seconds}
             if config.schedule == "plateau":
