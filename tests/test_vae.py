@@ -480,3 +480,22 @@ def test_predictor_targets_are_checked() -> None:
         train_vae(small_model("nb201", head), archs, config, targets=[float("nan")] * 8)
     with pytest.raises(ValueError, match="non-negative"):
         VAEConfig(predictor_weight=-1.0)
+
+
+def test_a_checkpoint_from_before_the_predictor_head_resumes(tmp_path) -> None:
+    from graphvae_nas.vae.persistence import save_payload
+
+    archs = sample_archs("nb201", 16)
+    ckpt = tmp_path / "run.ckpt"
+    config = TrainConfig(epochs=2, batch_size=8, precision="fp32", progress=False)
+    train_vae(small_model("nb201"), archs, TrainConfig(**{**config.__dict__, "epochs": 1}),
+              checkpoint=ckpt)
+    payload = read_model_file(ckpt)
+    del payload["config"]["predictor_weight"]   # as written before the field existed
+    save_payload(payload, ckpt)
+    history = train_vae(small_model("nb201"), archs, config, checkpoint=ckpt, resume=True)
+    assert [h["epoch"] for h in history] == [1, 2]
+    with pytest.raises(GraphVAENASError, match="another model"):
+        head = VAEConfig(hidden_size=32, latent_size=8, predictor_weight=1.0)
+        train_vae(small_model("nb201", head), archs, config, checkpoint=ckpt, resume=True,
+                  targets=[0.0] * 16)

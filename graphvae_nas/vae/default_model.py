@@ -89,8 +89,10 @@ def training_architectures(space: SearchSpace, seed: int = 0) -> list[Architectu
 
 def _settings(space: SearchSpace, seed: int) -> dict:
     training, sampler, sample_size = training_settings(space)
-    settings = {"space": shape_spec(space), "config": DEFAULT_CONFIG.to_dict(), **training,
-                "seed": seed}
+    config = DEFAULT_CONFIG.to_dict()
+    if not config["predictor_weight"]:   # a field added later: the cached files keep their names
+        del config["predictor_weight"]
+    settings = {"space": shape_spec(space), "config": config, **training, "seed": seed}
     if sampler or sample_size != SAMPLE_SIZE:   # only then: the other spaces keep their files
         settings.update(sampler=sampler, sample_size=sample_size)
     return settings

@@ -20,6 +20,7 @@ from graphvae_nas.locking import exclusive_lock
 from graphvae_nas.threads import DEFAULT_THREADS, cpu_threads
 from graphvae_nas.vae.allocator import retain_freed_memory
 from graphvae_nas.vae.batch import DenseGraphs
+from graphvae_nas.vae.config import VAEConfig
 from graphvae_nas.vae.model import GraphVAE
 from graphvae_nas.vae.persistence import model_payload, read_model_file, save_payload
 
@@ -282,7 +283,9 @@ def _check_same_data(path: str | Path, state: dict[str, Any], graphs: DenseGraph
 
 def _load_checkpoint(path: str | Path, model: GraphVAE, config: TrainConfig) -> dict[str, Any]:
     payload = read_model_file(path)
-    if payload["space"] != model.space.spec() or payload["config"] != model.config.to_dict():
+    # fields added later than the checkpoint take their defaults
+    saved_config = {**VAEConfig().to_dict(), **payload["config"]}
+    if payload["space"] != model.space.spec() or saved_config != model.config.to_dict():
         raise GraphVAENASError(
             f"{path}: checkpoint is of another model (space {payload['space']}, config "
             f"{payload['config']}); remove it or train without --resume")
