@@ -13,6 +13,9 @@ standardised BIC of 2,000 held-out DAGs. The full protocol takes hours; this tak
         --data ../shared/data/bn/asia.csv --predictor-weight 1 \\
         --runs docs/results/runs/bn_predictor_head.jsonl
 
+``--model FILE`` (a saved model or a training checkpoint, e.g. of the full protocol while it
+trains) is measured the same way instead of training one; its row names the file and epochs.
+
 ``--report`` prints the table of a runs file (``--update PAGE --section NAME`` writes it
 between the page's markers).
 """
@@ -36,6 +39,7 @@ from graphvae_nas.spaces import get_space  # noqa: E402
 from graphvae_nas.surrogates import predictive_performance  # noqa: E402
 from graphvae_nas.vae import GraphVAE, VAEConfig  # noqa: E402
 from graphvae_nas.vae.metrics import encode_means, reconstruction_accuracy  # noqa: E402
+from graphvae_nas.vae.persistence import read_model_file  # noqa: E402
 from graphvae_nas.vae.trainer import TrainConfig, train_vae  # noqa: E402
 
 GP_POINTS = 2000
@@ -51,12 +55,25 @@ def report(runs: Path) -> str:
         r = json.loads(line)
         s, last = r["settings"], r["last_epoch"]
         mse = last.get("predictor_mse")
+        trained = (f"{s['graphs']:,} x {s['epochs']}" if "model" not in s else
+                   f"{s['graphs']:,} x {s['epochs']} ({s['label']})")
         lines.append(" | ".join([
-            f"| {s['predictor_weight']:g}", f"{s['graphs']:,} x {s['epochs']}",
+            f"| {s['predictor_weight']:g}", trained,
             str(r["train_seconds"]), f"{last['edge_nll']:.2f} / {last['type_nll']:.2f}",
             "" if mse is None else f"{mse:.3f}", f"{100 * r['recon']:.2f} %",
             f"{r['gp_rmse']:.3f}", f"{r['gp_pearson']:.3f}"]) + " |")
     return "\n".join(lines)
+
+
+def measured_model(path: Path, space) -> tuple[GraphVAE, list[dict], float]:
+    """The model in ``path`` (a model file, or a checkpoint while it trains), its epoch
+    history and its training seconds."""
+    payload = read_model_file(path)
+    model = GraphVAE(space, VAEConfig.from_dict(payload["config"]))
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    history = (payload.get("train") or {}).get("history") or payload.get("extra", {}).get("history", [])
+    return model, history, sum(h["seconds"] for h in history)
 
 
 def main() -> None:
@@ -70,6 +87,9 @@ def main() -> None:
     parser.add_argument("--predictor-weight", type=float, default=0.0)
     parser.add_argument("--graphs", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--model", type=Path,
+                        help="measure this model file or training checkpoint instead of training")
+    parser.add_argument("--label", default="", help="with --model: the row's note")
     args = parser.parse_args()
     if args.report:
         text = report(args.runs)
@@ -86,24 +106,29 @@ def main() -> None:
     train, test = dvae_bn_split(load_dataset(args.dataset, space=space, verify=False))
     bic = train.metric("bic")
     mean, std = bic[:args.graphs].mean(), bic[:args.graphs].std()
-    torch.manual_seed(0)
-    model = GraphVAE(space, VAEConfig(hidden_size=128, latent_size=56, decoder_positions=True,
-                                      predictor_weight=args.predictor_weight))
-    started = time.perf_counter()
-    history = train_vae(model, train.archs[:args.graphs], TrainConfig(
-        epochs=args.epochs, batch_size=128, lr=5e-3, schedule="cosine", threads=1,
-        progress=False, restore_best=True),
-        targets=(bic[:args.graphs] - mean) / std if args.predictor_weight > 0 else None)
-    seconds = time.perf_counter() - started
+    if args.model:
+        model, history, seconds = measured_model(args.model, space)
+        settings = {"predictor_weight": model.config.predictor_weight, "graphs": len(train),
+                    "epochs": len(history), "model": str(args.model), "label": args.label}
+    else:
+        torch.manual_seed(0)
+        model = GraphVAE(space, VAEConfig(hidden_size=128, latent_size=56, decoder_positions=True,
+                                          predictor_weight=args.predictor_weight))
+        started = time.perf_counter()
+        history = train_vae(model, train.archs[:args.graphs], TrainConfig(
+            epochs=args.epochs, batch_size=128, lr=5e-3, schedule="cosine", threads=1,
+            progress=False, restore_best=True),
+            targets=(bic[:args.graphs] - mean) / std if args.predictor_weight > 0 else None)
+        seconds = time.perf_counter() - started
+        settings = {"predictor_weight": args.predictor_weight, "graphs": args.graphs,
+                    "epochs": args.epochs, "dataset": str(args.dataset)}
     recon = reconstruction_accuracy(model, test.archs[:RECON_GRAPHS], encode_times=3,
                                     decode_times=3, seed=0)
     train_mu, _ = encode_means(model, train.archs[:GP_POINTS])
     test_mu, _ = encode_means(model, test.archs[:GP_POINTS])
     score = predictive_performance(train_mu.double(), bic[:GP_POINTS], test_mu.double(),
                                    test.metric("bic")[:GP_POINTS], seed=0)
-    result = {"settings": {"predictor_weight": args.predictor_weight, "graphs": args.graphs,
-                           "epochs": args.epochs, "dataset": str(args.dataset)},
-              "train_seconds": round(seconds), "last_epoch": history[-1], "recon": recon,
+    result = {"settings": settings, "train_seconds": round(seconds), "last_epoch": history[-1], "recon": recon,
               "gp_rmse": score.rmse, "gp_pearson": score.pearson}
     AppendLog(args.runs).append(result)
     print(json.dumps(result))
