@@ -29,7 +29,8 @@ class VAEConfig:
     """Weight of a linear head that predicts a (standardised) score of each training graph
     from its latent mean, trained with the VAE (the property predictor of Gomez-Bombarelli et
     al., ACS Cent. Sci. 2018): it orders the latent space by the score. 0: no head, D-VAE's
-    unsupervised training. Training then needs the scores (``train_vae(..., targets=...)``)."""
+    unsupervised training. The head learns from the scores given to
+    ``train_vae(..., targets=...)``; trained without them it is left as it is."""
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:

@@ -111,8 +111,9 @@ def train_vae(model: GraphVAE, data: DenseGraphs | Sequence[Architecture], confi
     training only; torch's setting is restored afterwards.
 
     ``targets`` (one score per graph of ``data``, standardised by the caller) train the
-    model's predictor head; they are required exactly when it has one
-    (``model.config.predictor_weight`` > 0).
+    model's predictor head (``model.config.predictor_weight`` > 0); without them the head is
+    not trained (a search's retraining of the VAE on its picks), and a model without a head
+    refuses them.
     """
     with contextlib.ExitStack() as scope:
         scope.enter_context(cpu_threads(config.threads))
@@ -130,9 +131,8 @@ def _checked_targets(model: GraphVAE, targets: torch.Tensor | Sequence[float] | 
             raise GraphVAENASError("targets were given but the model has no predictor head "
                                    "(VAEConfig.predictor_weight is 0)")
         return None
-    if targets is None:
-        raise GraphVAENASError("the model has a predictor head (VAEConfig.predictor_weight "
-                               f"{model.config.predictor_weight}): training needs targets")
+    if targets is None:   # e.g. a search's retraining on its picks: the head is left as it is
+        return None
     values = torch.as_tensor(targets, dtype=torch.float32).reshape(-1)
     if len(values) != count:
         raise GraphVAENASError(f"got {len(values)} targets for {count} training graphs")
