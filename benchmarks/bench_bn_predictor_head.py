@@ -39,7 +39,7 @@ from graphvae_nas.spaces import get_space  # noqa: E402
 from graphvae_nas.surrogates import predictive_performance  # noqa: E402
 from graphvae_nas.vae import GraphVAE, VAEConfig  # noqa: E402
 from graphvae_nas.vae.metrics import encode_means, reconstruction_accuracy  # noqa: E402
-from graphvae_nas.vae.persistence import read_model_file  # noqa: E402
+from graphvae_nas.vae.persistence import load_model, read_model_file  # noqa: E402
 from graphvae_nas.vae.trainer import TrainConfig, train_vae  # noqa: E402
 
 GP_POINTS = 2000
@@ -68,11 +68,8 @@ def report(runs: Path) -> str:
 def measured_model(path: Path, space) -> tuple[GraphVAE, list[dict], float]:
     """The model in ``path`` (a model file, or a checkpoint while it trains), its epoch
     history and its training seconds."""
-    payload = read_model_file(path)
-    model = GraphVAE(space, VAEConfig.from_dict(payload["config"]))
-    model.load_state_dict(payload["state_dict"])
-    model.eval()
-    history = (payload.get("train") or {}).get("history") or payload.get("extra", {}).get("history", [])
+    model, extra = load_model(path, space=space)
+    history = extra.get("history") or (read_model_file(path).get("train") or {}).get("history", [])
     return model, history, sum(h["seconds"] for h in history)
 
 
