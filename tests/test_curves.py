@@ -89,3 +89,18 @@ def test_study_curves_follow_the_best_trial() -> None:
     assert curves["test_acc"].init_end == 2
     assert best_report_at({"objective": [t.objective for t in trials],
                            "report": [t.evaluation.metrics["test_acc"] for t in trials]}, 3) == 91.0
+
+
+def test_proposal_origins_count_each_trial_by_its_tag_up_to_the_budget():
+    from graphvae_nas.errors import GraphVAENASError
+    from graphvae_nas.experiments.compare import proposal_origins
+
+    runs = _runs(seeds=3, length=30)
+    shares = proposal_origins(runs)
+    assert shares["bo"] == pytest.approx({"bo": 20 / 30, "random-init": 10 / 30})
+    assert list(shares["bo"]) == ["bo", "random-init"]          # largest share first
+    assert shares["random"] == {"random": 1.0}
+    assert proposal_origins(runs, budget=5)["bo"] == {"random-init": 1.0}
+    untagged = [{k: v for k, v in runs[0].items() if k != "tags"}]
+    with pytest.raises(GraphVAENASError, match="no tags"):
+        proposal_origins(untagged)

@@ -230,6 +230,26 @@ def summarise(runs: list[dict[str, Any]], budgets: Sequence[int], optimum: float
     return table
 
 
+def proposal_origins(runs: list[dict[str, Any]], budget: int | None = None
+                     ) -> dict[str, dict[str, float]]:
+    """Per strategy, the share of its trials (the first ``budget`` of each run; all when None)
+    by origin, i.e. by the tag its strategy gave each proposal (``random-init``, ``decode``,
+    ``mutation``, ...), over all its runs; shares sum to 1, largest first."""
+    shares: dict[str, dict[str, float]] = {}
+    for name in dict.fromkeys(r["strategy"] for r in runs):
+        counts: dict[str, int] = {}
+        for run in (r for r in runs if r["strategy"] == name):
+            if "tags" not in run:
+                raise GraphVAENASError(f"a {name} run (seed {run.get('seed')}) has no tags: it "
+                                       "was recorded without the origin of its proposals")
+            for tag in run["tags"][:budget]:
+                counts[tag] = counts.get(tag, 0) + 1
+        total = sum(counts.values())
+        shares[name] = {tag: n / total for tag, n in
+                        sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+    return shares
+
+
 def format_queries_to_optimum(median: float | None, found: int, runs: int) -> str:
     """``"93 (80/100)"``: the median queries to the optimum and how many runs reached it, or
     ``"not reached (2/100)"`` when fewer than half did."""
