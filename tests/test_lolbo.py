@@ -284,3 +284,25 @@ def test_lolbo_under_successive_halving_resumes_exactly(tmp_path: Path, table, s
     resumed.optimize(21, batch_size=3)
     assert [(t.arch, t.fidelity) for t in resumed.trials] == \
         [(t.arch, t.fidelity) for t in straight.trials]
+
+
+def test_a_gradient_step_that_pushes_the_gp_noise_below_its_bound_is_clamped_back() -> None:
+    # lolbo seed 22 on the Asia BIC (2026-12-07) stopped here: Adam in the joint fine-tuning
+    # moved BoTorch's noise, whose bound no transform enforces, to -0.0002, and the noise prior
+    # then refused it
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    from graphvae_nas.surrogates.gp import clamp_to_bounds, make_gp
+
+    x = torch.rand(12, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    y = x.sum(-1, keepdim=True)
+    gp = make_gp(x, y, inducing_points=None)
+    noise = gp.likelihood.noise_covar
+    noise.raw_noise.data.fill_(-2e-4)
+    mll = ExactMarginalLogLikelihood(gp.likelihood, gp)
+    gp.train()
+    with pytest.raises(ValueError, match="support"):
+        mll(gp(x), y[:, 0])
+    clamp_to_bounds(gp)
+    assert noise.noise.item() == pytest.approx(noise.raw_noise_constraint.lower_bound.item())
+    assert torch.isfinite(mll(gp(x), y[:, 0]))

@@ -110,6 +110,20 @@ def fit_hyperparameters(model, *, max_iter: int = 200, strict: bool = True,
     return True
 
 
+def clamp_to_bounds(model) -> None:
+    """Clamp every raw parameter of ``model`` whose constraint is not enforced by a transform
+    (BoTorch's likelihood noise: ``GreaterThan(..., transform=None)``, kept in bounds by
+    L-BFGS-B during a fit) back into its bounds, in place. Needed after a plain gradient step
+    (e.g. Adam in a joint fine-tuning), which can push such a parameter out of its bounds:
+    below zero the noise prior fails and the GP is invalid."""
+    with torch.no_grad():
+        for _, parameter, constraint in model.named_parameters_and_constraints():
+            if constraint is not None and not constraint.enforced:
+                low = constraint.lower_bound.to(parameter)
+                high = constraint.upper_bound.to(parameter)
+                parameter.copy_(torch.maximum(torch.minimum(parameter, high), low))
+
+
 def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
            inducing_points: int | None = DEFAULT_INDUCING, seed: int = 0, max_iter: int = 200,
            kernel: str = "scaled_rbf", input_bounds: torch.Tensor | None = None,

@@ -18,7 +18,7 @@ import torch
 from graphvae_nas.graph import Architecture
 from graphvae_nas.search.configs import JointConfig
 from graphvae_nas.surrogates.base import gaussian_copula
-from graphvae_nas.surrogates.gp import fit_hyperparameters, make_gp
+from graphvae_nas.surrogates.gp import clamp_to_bounds, fit_hyperparameters, make_gp
 from graphvae_nas.surrogates.latent_gp import KERNELS
 
 
@@ -68,5 +68,6 @@ def fine_tune_jointly(model, archs: Sequence[Architecture], Y: torch.Tensor,
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            clamp_to_bounds(gp)   # Adam does not respect the noise's bounds; L-BFGS-B did
     tuned.eval()
     return tuned
