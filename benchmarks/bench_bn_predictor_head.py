@@ -125,8 +125,8 @@ def main() -> None:
     test_mu, _ = encode_means(model, test.archs[:GP_POINTS])
     score = predictive_performance(train_mu.double(), bic[:GP_POINTS], test_mu.double(),
                                    test.metric("bic")[:GP_POINTS], seed=0)
-    result = {"settings": settings, "train_seconds": round(seconds), "last_epoch": history[-1], "recon": recon,
-              "gp_rmse": score.rmse, "gp_pearson": score.pearson}
+    result = {"settings": settings, "train_seconds": round(seconds), "last_epoch": history[-1],
+              "recon": recon, "gp_rmse": score.rmse, "gp_pearson": score.pearson}
     AppendLog(args.runs).append(result)
     print(json.dumps(result))
 

@@ -351,7 +351,7 @@ def main() -> None:
             text += "\n\nPaired differences (mean +/- standard error over common seeds):\n\n"
             text += paired_table(runs, pairs, budgets, args.optimum, args.tolerance, args.digits)
     if args.origins:
-        text += "\n\nProposals by origin (share of all trials up to " + f"{max(budgets)}):\n\n"
+        text += f"\n\nProposals by origin (share of all trials up to {max(budgets)}):\n\n"
         text += origins_table(runs, max(budgets))
     for run in partial:
         text += (f"\n\nPartial run, not in the table: {run['strategy']} seed {run['seed']} "

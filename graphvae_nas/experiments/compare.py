@@ -12,6 +12,7 @@ ones (hypervolume ratios). Objectives are written ``name[:max|min]`` (maximised 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,14 +238,13 @@ def proposal_origins(runs: list[dict[str, Any]], budget: int | None = None
     ``mutation``, ...), over all its runs; shares sum to 1, largest first."""
     shares: dict[str, dict[str, float]] = {}
     for name in dict.fromkeys(r["strategy"] for r in runs):
-        counts: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for run in (r for r in runs if r["strategy"] == name):
             if "tags" not in run:
                 raise GraphVAENASError(f"a {name} run (seed {run.get('seed')}) has no tags: it "
                                        "was recorded without the origin of its proposals")
-            for tag in run["tags"][:budget]:
-                counts[tag] = counts.get(tag, 0) + 1
-        total = sum(counts.values())
+            counts.update(run["tags"][:budget])
+        total = counts.total()
         shares[name] = {tag: n / total for tag, n in
                         sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
     return shares

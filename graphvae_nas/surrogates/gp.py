@@ -119,9 +119,8 @@ def clamp_to_bounds(model) -> None:
     with torch.no_grad():
         for _, parameter, constraint in model.named_parameters_and_constraints():
             if constraint is not None and not constraint.enforced:
-                low = constraint.lower_bound.to(parameter)
-                high = constraint.upper_bound.to(parameter)
-                parameter.copy_(torch.maximum(torch.minimum(parameter, high), low))
+                parameter.clamp_(constraint.lower_bound.to(parameter),
+                                 constraint.upper_bound.to(parameter))
 
 
 def fit_gp(train_x: torch.Tensor | np.ndarray, train_y: torch.Tensor | np.ndarray, *,
