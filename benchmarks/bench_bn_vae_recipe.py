@@ -48,7 +48,7 @@ def greedy_reconstruction(model: GraphVAE, archs: list) -> float:
 
 def report(runs: Path) -> str:
     """The Markdown table of the recipes recorded in ``runs``."""
-    head = ["recipe", "DAGs x epochs", "lr, schedule", "eps", "s (2 at a time)", "final loss",
+    head = ["recipe", "DAGs x epochs", "batch", "lr, schedule", "eps", "s (2 at a time)", "final loss",
             "greedy recon: train / unseen sparse / unseen dense",
             "arcs from the centre's decode at s = 0 / 0.02 / 0.05 / 0.1"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -56,7 +56,8 @@ def report(runs: Path) -> str:
         r = json.loads(line)
         s = r["settings"]
         lines.append(" | ".join([
-            f"| {r['name']}", f"{s['graphs']:,} x {s['epochs']}", f"{s['lr']:g}, {s['schedule']}",
+            f"| {r['name']}", f"{s['graphs']:,} x {s['epochs']}", str(s["batch_size"]),
+            f"{s['lr']:g}, {s['schedule']}",
             f"{s['eps_scale']:g}", str(r["train_seconds"]), f"{r['final_loss']:.3f}",
             " / ".join(f"{100 * r[k]:.1f} %" for k in ("recon_train", "recon_unseen_sparse",
                                                         "recon_unseen_dense")),
@@ -114,7 +115,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     model.eval()
     result = {"name": args.name, "settings": {k: v for k, v in vars(args).items()
-                                              if k not in ("data", "runs", "save", "name")},
+                                              if k not in ("data", "runs", "save", "name", "report", "update", "section")},
               "train_seconds": round(seconds), "final_loss": round(history[-1]["loss"], 4),
               "recon_train": greedy_reconstruction(model, train[:500]),
               "recon_unseen_sparse": greedy_reconstruction(model, sparse),
