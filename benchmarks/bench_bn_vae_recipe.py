@@ -48,7 +48,8 @@ def greedy_reconstruction(model: GraphVAE, archs: list) -> float:
 
 def report(runs: Path) -> str:
     """The Markdown table of the recipes recorded in ``runs``."""
-    head = ["recipe", "DAGs x epochs", "batch", "lr, schedule", "eps", "s (2 at a time)", "final loss",
+    head = ["recipe", "DAGs x epochs", "batch", "lr, schedule", "eps", "training s (loaded)",
+            "final loss",
             "greedy recon: train / unseen sparse / unseen dense",
             "arcs from the centre's decode at s = 0 / 0.02 / 0.05 / 0.1"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
