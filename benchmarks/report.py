@@ -229,12 +229,17 @@ def _plot_pareto(runs: list[dict], budget: int, truth, path: Path, title: str,
 
 
 def origins_table(runs: list[dict], budget: int) -> str:
-    """One line per strategy: the share of its first ``budget`` trials from each origin."""
+    """One line per strategy: the share of its first ``budget`` trials from each origin
+    ("not recorded" for a strategy with a run recorded without the origins)."""
     from graphvae_nas.experiments.compare import proposal_origins
 
+    untagged = {r["strategy"] for r in runs if "tags" not in r}
+    shares = proposal_origins([r for r in runs if r["strategy"] not in untagged], budget)
     lines = ["| strategy | proposals by origin |", "|---|---|"]
-    for name, shares in proposal_origins(runs, budget).items():
-        cells = ", ".join(f"{tag} {100 * share:.1f} %" for tag, share in shares.items())
+    for name in dict.fromkeys(r["strategy"] for r in runs):
+        cells = ("not recorded (a run file without each proposal's origin)" if name in untagged
+                 else ", ".join(f"{tag} {100 * share:.1f} %"
+                                for tag, share in shares[name].items()))
         lines.append(f"| `{name}` | {cells} |")
     return "\n".join(lines)
 

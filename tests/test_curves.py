@@ -104,3 +104,20 @@ def test_proposal_origins_count_each_trial_by_its_tag_up_to_the_budget():
     untagged = [{k: v for k, v in runs[0].items() if k != "tags"}]
     with pytest.raises(GraphVAENASError, match="no tags"):
         proposal_origins(untagged)
+
+
+def test_the_origins_table_marks_a_strategy_recorded_without_origins() -> None:
+    """benchmarks/report.py --origins over a run file without tags says so for that strategy
+    and still tabulates the others."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "report.py"
+    spec = importlib.util.spec_from_file_location("report_script", path)
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    runs = _runs(seeds=2, length=30)
+    runs[0] = {k: v for k, v in runs[0].items() if k != "tags"}     # one bo run untagged
+    lines = report.origins_table(runs, 30).splitlines()
+    assert lines[2].startswith("| `bo` | not recorded")
+    assert lines[3] == "| `random` | random 100.0 % |"
