@@ -49,8 +49,7 @@ def greedy_reconstruction(model: GraphVAE, archs: list) -> float:
 def report(runs: Path) -> str:
     """The Markdown table of the recipes recorded in ``runs``."""
     head = ["recipe", "DAGs x epochs", "batch", "lr, schedule", "eps", "training s (loaded)",
-            "final loss",
-            "greedy recon: train / unseen sparse / unseen dense",
+            "final loss", "greedy recon: train / unseen sparse / unseen dense",
             "arcs from the centre's decode at s = 0 / 0.02 / 0.05 / 0.1"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, line in AppendLog(runs).lines(repair=False):
@@ -115,8 +114,9 @@ def main() -> None:
         progress=False, schedule=args.schedule))
     seconds = time.perf_counter() - started
     model.eval()
+    not_settings = ("data", "runs", "save", "name", "report", "update", "section")
     result = {"name": args.name, "settings": {k: v for k, v in vars(args).items()
-                                              if k not in ("data", "runs", "save", "name", "report", "update", "section")},
+                                              if k not in not_settings},
               "train_seconds": round(seconds), "final_loss": round(history[-1]["loss"], 4),
               "recon_train": greedy_reconstruction(model, train[:500]),
               "recon_unseen_sparse": greedy_reconstruction(model, sparse),

@@ -37,8 +37,8 @@ DEFAULT_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 2e-3}
 
 
 SPACE_TRAINING: dict[str, dict] = {
-    "bn": {"epochs": 5, "batch_size": 256, "lr": 1e-2, "schedule": "cosine", "sample_size": 160_000,
-           "sampler": {"arc_prob": 0.25}},
+    "bn": {"epochs": 5, "batch_size": 256, "lr": 1e-2, "schedule": "cosine",
+           "sample_size": 160_000, "sampler": {"arc_prob": 0.25}},
 }
 """Per space name: changes to :data:`DEFAULT_TRAINING`, ``sample_size`` instead of
 :data:`SAMPLE_SIZE`, and under ``sampler`` changes to the sampler settings of the training
